@@ -1,0 +1,76 @@
+# The NKT FAQ assistant. Quick start: `make shell` (talk to it), `make test` (every test).
+# Each target does the set-up it needs: a Python 3.10 venv, pinned packages, the
+# project's spaCy pipeline, and a model trained on the current data.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+RASA := $(BIN)/rasa
+MODEL := models/nkt.tar.gz
+PIPELINE := nlp/build/en_nkt/config.cfg
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/article/*' 2>/dev/null) nlp/components.py actions/safety.py
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PROMPT_TOOLKIT_NO_CPR ?= 1
+export RASA_TELEMETRY_ENABLED ?= false
+
+.PHONY: help install build train validate shell run actions test lint evaluate clean
+
+help:
+	@echo "make shell     talk to the assistant in the terminal (sets everything up first)"
+	@echo "make test      run every test: lint, data validation, unit, conversation and end-to-end"
+	@echo "make install   create $(VENV) with Python 3.10 and the pinned packages"
+	@echo "make build     build the project's spaCy pipeline (nlp/build/en_nkt)"
+	@echo "make train     train the model ($(MODEL)) if data, config or domain changed"
+	@echo "make validate  rasa data validate"
+	@echo "make run       rasa server (REST on 127.0.0.1:5005) + action server"
+	@echo "make evaluate  score the trained bot on the held-out questions in eval/heldout.yml"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/find-python310
+	@py=$$(scripts/find-python310) || exit 1; \
+	if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	  echo "Creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV) || exit 1; \
+	fi
+	$(BIN)/python -m pip install --quiet --upgrade "pip==24.3.1"
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+$(PIPELINE): $(VENV)/.installed nlp/build.py nlp/patterns.jsonl
+	$(BIN)/python -m nlp.build nlp/build/en_nkt
+
+build: $(PIPELINE)
+
+# rasa's own cache retrains only what changed; the stamp spares the TensorFlow
+# start-up when nothing did.
+$(MODEL): $(PIPELINE) $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name nkt --out models
+	@touch $@
+
+train: $(MODEL)
+
+validate: $(PIPELINE)
+	$(RASA) data validate --fail-on-warnings
+
+shell: $(MODEL)
+	@scripts/with-action-server $(RASA) shell --model $(MODEL)
+
+run: $(MODEL)
+	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005
+
+actions: $(PIPELINE)
+	SANIC_HOST=127.0.0.1 $(RASA) run actions --actions actions
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(MODEL)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+evaluate: $(MODEL)
+	$(BIN)/python -m scripts.evaluate
+
+clean:
+	rm -rf models .rasa nlp/build results .logs .pytest_cache

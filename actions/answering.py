@@ -1,0 +1,152 @@
+"""The answering actions: quote the article verbatim, or say honestly that it does not cover the question."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import retrieval
+from actions.knowledge_base import KnowledgeBase, knowledge_base
+from actions.safety import is_crisis
+from actions.topics import Topic, TopicMap, load_topic_map
+
+logger = logging.getLogger(__name__)
+
+NOT_COVERED = "The article doesn't cover that, so I can't answer it from there."
+NEAREST = "These are the nearest questions it does answer:"
+MAIN_TOPICS = "You can ask me, for example:"
+FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Everything the actions need, built once per process from the article and the mapping."""
+
+    kb: KnowledgeBase
+    topic_map: TopicMap
+    topic_index: retrieval.Bm25Index
+    vocabulary: FrozenSet[str]
+
+    @property
+    def topics(self) -> Dict[str, Topic]:
+        return self.topic_map.topics
+
+
+@lru_cache(maxsize=1)
+def resources() -> Resources:
+    kb = knowledge_base()
+    topic_map = load_topic_map(kb)
+    documents = [
+        (t.intent, retrieval.content_lemmas(" ".join([t.title] + [p.body for p in t.passages])))
+        for t in topic_map.topics.values()
+    ]
+    index = retrieval.Bm25Index.build(documents)
+    article_lemmas = retrieval.content_lemmas(" ".join(p.body for p in kb.passages))
+    vocabulary = index.vocabulary | frozenset(article_lemmas) | _entity_vocabulary()
+    return Resources(kb=kb, topic_map=topic_map, topic_index=index, vocabulary=vocabulary)
+
+
+def _entity_vocabulary() -> FrozenSet[str]:
+    """Words of the entity ruler's patterns: ways people name what the article talks about."""
+    ruler = retrieval.nlp().get_pipe("entity_ruler")
+    words = set()
+    for pattern in ruler.patterns:
+        if isinstance(pattern["pattern"], str):
+            words.update(retrieval.content_lemmas(pattern["pattern"]))
+    return frozenset(words)
+
+
+def format_answer(topic: Topic) -> str:
+    """The topic's passages, verbatim, then where they come from."""
+    sources = list(dict.fromkeys(p.source for p in topic.passages))
+    return "\n\n".join(p.body for p in topic.passages) + "\n\nSource: " + "; ".join(sources)
+
+
+def buttons_for(topics: Sequence[Topic]) -> List[Dict[Text, Any]]:
+    return [{"title": t.title, "payload": t.payload} for t in topics]
+
+
+def is_button_payload(text: Optional[str]) -> bool:
+    return bool(text) and text.startswith("/")
+
+
+def shares_article_vocabulary(text: str, res: Resources) -> bool:
+    """The second check: an off-topic message can get a confident in-domain intent,
+    but it shares no meaningful word with the article."""
+    return any(lemma in res.vocabulary for lemma in retrieval.content_lemmas(text))
+
+
+def nearest_topics(text: str, ranking: Sequence[Dict[str, Any]], res: Resources) -> List[Topic]:
+    """Topics the article does answer that are nearest to the message: by passage
+    search first, then by the classifier's ranking."""
+    names = [name for name, _ in res.topic_index.scores(retrieval.content_lemmas(text))]
+    names += [r.get("name") for r in ranking]
+    chosen: List[Topic] = []
+    for name in names:
+        topic = res.topics.get(name)
+        if topic and topic not in chosen:
+            chosen.append(topic)
+        if len(chosen) == MAX_SUGGESTIONS:
+            break
+    return chosen
+
+
+def choose_topic(message: Dict[str, Any], res: Resources) -> Optional[Topic]:
+    """The topic to answer, or None when the article does not cover the message."""
+    text = message.get("text") or ""
+    intent = (message.get("intent") or {}).get("name")
+    if intent in FALLBACK_INTENTS or intent not in res.topics:
+        return None
+    if is_button_payload(text) or shares_article_vocabulary(text, res):
+        return res.topics[intent]
+    return None
+
+
+class ActionAnswerQuestion(Action):
+    """Answers every topic intent by quoting its passages, or declines with the nearest covered questions."""
+
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        res = resources()
+        message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        if is_crisis(text):
+            dispatcher.utter_message(response="utter_crisis")
+            return []
+
+        topic = choose_topic(message, res)
+        if topic is None:
+            suggestions = nearest_topics(text, message.get("intent_ranking") or [], res)
+            dispatcher.utter_message(text=f"{NOT_COVERED} {NEAREST}", buttons=buttons_for(suggestions))
+            return [SlotSet("last_topic", None)]
+
+        related = [res.topics[name] for name in topic.related]
+        dispatcher.utter_message(text=format_answer(topic), buttons=buttons_for(related))
+        return [SlotSet("last_topic", topic.intent)]
+
+
+class ActionOfferTopics(Action):
+    """After the greeting or help text (utter_greet / utter_help): the main topics as buttons."""
+
+    def name(self) -> Text:
+        return "action_offer_topics"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        res = resources()
+        main = [res.topics[name] for name in res.topic_map.main]
+        dispatcher.utter_message(text=MAIN_TOPICS, buttons=buttons_for(main))
+        return []
+
+
+# The article and the mapping are parsed once, when the action server imports this module:
+# a missing or malformed article stops start-up with an error that names the file.
+resources()

@@ -1,0 +1,62 @@
+"""The mapping from intents to the passages that answer them (``data/article/topics.yml``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Tuple
+
+import yaml
+
+from actions.knowledge_base import ArticleError, KnowledgeBase, Passage
+
+TOPICS_PATH = Path(__file__).resolve().parent.parent / "data" / "article" / "topics.yml"
+
+
+@dataclass(frozen=True)
+class Topic:
+    intent: str
+    title: str  # short human description, shown on buttons
+    passages: Tuple[Passage, ...]
+    related: Tuple[str, ...] = ()
+
+    @property
+    def payload(self) -> str:
+        """A button payload that asks this topic directly, whatever the classifier thinks."""
+        return f"/{self.intent}"
+
+
+@dataclass(frozen=True)
+class TopicMap:
+    topics: Dict[str, Topic]
+    main: Tuple[str, ...]  # offered as buttons by greeting and help
+
+
+def load_topic_map(kb: KnowledgeBase, path: Path = TOPICS_PATH) -> TopicMap:
+    """Read the mapping and resolve its passage ids; unknown ids stop start-up, naming the file."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArticleError(f"{path}: the topic mapping file is missing") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("topics"), dict):
+        raise ArticleError(f"{path}: expected a mapping with a 'topics' key")
+
+    topics: Dict[str, Topic] = {}
+    for intent, entry in raw["topics"].items():
+        missing = [pid for pid in entry.get("passages", []) if not kb.has_passage(pid)]
+        if missing or not entry.get("passages") or not entry.get("title"):
+            raise ArticleError(
+                f"{path}: topic {intent!r} needs a title and passages that exist in "
+                f"{kb.source_file.name} (unknown: {', '.join(missing) or 'none'})"
+            )
+        topics[intent] = Topic(
+            intent=intent,
+            title=entry["title"],
+            passages=tuple(kb.passage(pid) for pid in entry["passages"]),
+            related=tuple(entry.get("related", ())),
+        )
+    main = tuple(raw.get("main_topics", ()))
+    unknown = ({r for t in topics.values() for r in t.related} | set(main)) - set(topics)
+    if unknown:
+        raise ArticleError(f"{path}: 'related' or 'main_topics' name unknown topics: {', '.join(sorted(unknown))}")
+    return TopicMap(topics=topics, main=main)

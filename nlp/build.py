@@ -1,0 +1,49 @@
+"""Build the project's spaCy pipeline from files in the repository.
+
+No pretrained spaCy model can be downloaded here, and none is needed: a blank
+English pipeline with the lookup lemmatizer (tables from ``spacy-lookups-data``)
+and an entity ruler for the therapies and topics the article names is all the
+assistant uses, in Rasa's ``SpacyNLP`` and in the action server's passage search.
+
+Usage: ``python -m nlp.build [OUTPUT_DIR]`` (default: ``nlp/build/en_nkt``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+
+HERE = Path(__file__).resolve().parent
+PATTERNS = HERE / "patterns.jsonl"
+DEFAULT_OUTPUT = HERE / "build" / "en_nkt"
+PIPELINE_NAME = "en_nkt"
+
+
+def build_pipeline(patterns: Path = PATTERNS) -> Language:
+    nlp = spacy.blank("en")
+    nlp.meta["name"] = PIPELINE_NAME[3:]
+    nlp.meta["version"] = "1.0.0"
+    nlp.meta["description"] = "Blank English + lookup lemmatizer + entity ruler for the NKT article"
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    # initialize() loads the lookup tables; it would also empty an entity ruler,
+    # so the ruler and its patterns are added afterwards.
+    nlp.initialize()
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    ruler.from_disk(patterns)
+    return nlp
+
+
+def main(argv: list[str]) -> int:
+    output = Path(argv[1]) if len(argv) > 1 else DEFAULT_OUTPUT
+    nlp = build_pipeline()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(output)
+    print(f"spaCy pipeline written to {output} (pipes: {', '.join(nlp.pipe_names)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

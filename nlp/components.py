@@ -1,0 +1,73 @@
+"""Two small Rasa NLU components for the project's spaCy pipeline.
+
+- ``EntityRulerExtractor``: Rasa's ``SpacyEntityExtractor`` passes the surface
+  text ("physical therapies"); this one passes the entity ruler's pattern id
+  ("physical_therapy"), so slots and actions see one value per therapy or topic.
+- ``CrisisGuard``: whatever the classifier predicted, a message that signals a
+  crisis or an emergency becomes the ``crisis`` intent (see ``actions.safety``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text, Type
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.extractors.spacy_entity_extractor import SpacyEntityExtractor
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from actions.safety import is_crisis
+
+CRISIS_INTENT = "crisis"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP")
+class EntityRulerExtractor(SpacyEntityExtractor):
+    """spaCy entities with their normalised value (the entity ruler's pattern id)."""
+
+    @staticmethod
+    def _extract_entities(doc: Any) -> List[Dict[Text, Any]]:
+        return [
+            {
+                "entity": ent.label_,
+                "value": ent.ent_id_ or ent.text,
+                "start": ent.start_char,
+                "end": ent.end_char,
+                "confidence": None,
+            }
+            for ent in doc.ents
+        ]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class CrisisGuard(GraphComponent, IntentClassifier):
+    """Overrides the predicted intent with ``crisis`` when the message matches a crisis pattern."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [IntentClassifier]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "CrisisGuard":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/") or not is_crisis(text):
+                continue
+            crisis = {"name": CRISIS_INTENT, "confidence": 1.0}
+            message.set(INTENT, crisis, add_to_output=True)
+            ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != CRISIS_INTENT]
+            message.set(INTENT_RANKING_KEY, [crisis] + ranking, add_to_output=True)
+        return messages

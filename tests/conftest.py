@@ -1,0 +1,63 @@
+"""Shared fixtures: the knowledge base, the topic mapping, a tracker factory, the real bot."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answering import Resources, resources
+from actions.knowledge_base import KnowledgeBase, knowledge_base
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return knowledge_base()
+
+
+@pytest.fixture(scope="session")
+def res() -> Resources:
+    return resources()
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+def make_tracker(
+    text: str,
+    intent: Optional[str],
+    confidence: float = 0.9,
+    ranking: Optional[List[Dict[str, Any]]] = None,
+    slots: Optional[Dict[str, Any]] = None,
+) -> Tracker:
+    """A tracker whose latest message is as the NLU pipeline would have parsed it."""
+    intent_data = {"name": intent, "confidence": confidence} if intent else {}
+    latest = {
+        "text": text,
+        "intent": intent_data,
+        "intent_ranking": ranking if ranking is not None else ([intent_data] if intent else []),
+        "entities": [],
+    }
+    return Tracker(
+        sender_id="test-user",
+        slots=slots or {"last_topic": None},
+        latest_message=latest,
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.fixture(scope="session")
+def bot() -> Iterator[Any]:
+    """The trained bot: real rasa server + action server on loopback, for the whole test session."""
+    from scripts.bot_servers import running_bot
+
+    with running_bot(name="e2e") as running:
+        yield running

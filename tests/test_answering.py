@@ -1,0 +1,78 @@
+"""The answering actions, run with rasa_sdk's Tracker and CollectingDispatcher."""
+
+import asyncio
+
+import pytest
+from conftest import make_tracker
+
+from actions.answering import NOT_COVERED, ActionAnswerQuestion, ActionOfferTopics
+
+
+def run(action, dispatcher, tracker):
+    return asyncio.run(action.run(dispatcher, tracker, domain={}))
+
+
+def test_a_topic_intent_is_answered_with_its_passage_verbatim_and_its_source(dispatcher, kb):
+    tracker = make_tracker("how much does nkt cost?", "ask_cost_insurance")
+    events = run(ActionAnswerQuestion(), dispatcher, tracker)
+    [message] = dispatcher.messages
+    assert kb.passage("cost-and-accessibility").body in message["text"]
+    assert message["text"].endswith("Source: Limitations and Considerations › Cost and Accessibility")
+    assert events == [{"event": "slot", "timestamp": None, "name": "last_topic", "value": "ask_cost_insurance"}]
+
+
+def test_a_topic_with_two_passages_quotes_both_and_offers_related_topics(dispatcher, kb):
+    tracker = make_tracker("what is neurokinetic therapy", "ask_what_is_nkt")
+    run(ActionAnswerQuestion(), dispatcher, tracker)
+    [message] = dispatcher.messages
+    assert kb.passage("neurokinetic-therapy-is-a-hands-on").body in message["text"]
+    assert kb.passage("neurokinetic-therapy-nkt-is-a-sophisticated").body in message["text"]
+    assert "Source: What Is Neurokinetic Therapy?; Neurokinetic Therapy: Can It Alleviate Stress?" in message["text"]
+    assert [b["payload"] for b in message["buttons"]] == ["/ask_session_content", "/ask_how_nkt_addresses_stress"]
+
+
+def test_out_of_scope_is_declined_with_the_nearest_covered_questions_as_buttons(dispatcher, kb):
+    ranking = [{"name": "out_of_scope", "confidence": 0.8}, {"name": "ask_cost_insurance", "confidence": 0.1}]
+    tracker = make_tracker("how much does physical therapy cost per visit", "out_of_scope", 0.8, ranking)
+    events = run(ActionAnswerQuestion(), dispatcher, tracker)
+    [message] = dispatcher.messages
+    assert message["text"].startswith(NOT_COVERED)
+    assert not any(p.body in message["text"] for p in kb.passages)
+    assert 1 <= len(message["buttons"]) <= 3
+    assert all(b["payload"].startswith("/ask_") for b in message["buttons"])
+    assert "/ask_cost_insurance" in [b["payload"] for b in message["buttons"]]
+    assert events[0]["value"] is None
+
+
+def test_off_topic_message_with_a_confident_topic_intent_is_declined(dispatcher, kb):
+    tracker = make_tracker("what's the weather in paris tomorrow", "ask_what_is_nkt", 0.97)
+    run(ActionAnswerQuestion(), dispatcher, tracker)
+    [message] = dispatcher.messages
+    assert message["text"].startswith(NOT_COVERED)
+    assert not any(p.body in message["text"] for p in kb.passages)
+
+
+def test_a_button_payload_answers_its_topic(dispatcher, kb):
+    tracker = make_tracker("/ask_safety", "ask_safety", 1.0)
+    run(ActionAnswerQuestion(), dispatcher, tracker)
+    assert kb.passage("is-neurokinetic-therapy-safe").body in dispatcher.messages[0]["text"]
+
+
+def test_a_crisis_message_gets_the_safety_message_and_never_a_passage(dispatcher, kb):
+    tracker = make_tracker("nkt is not working and I want to kill myself", "ask_realistic_expectations", 0.9)
+    run(ActionAnswerQuestion(), dispatcher, tracker)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_crisis"]
+
+
+def test_nlu_fallback_is_declined(dispatcher):
+    ranking = [{"name": "nlu_fallback", "confidence": 0.45}, {"name": "ask_safety", "confidence": 0.3}]
+    tracker = make_tracker("is it ok for my grandmother", "nlu_fallback", 0.45, ranking)
+    run(ActionAnswerQuestion(), dispatcher, tracker)
+    assert dispatcher.messages[0]["text"].startswith(NOT_COVERED)
+
+
+def test_greeting_and_help_offer_the_main_topics(dispatcher, res):
+    run(ActionOfferTopics(), dispatcher, make_tracker("hi", "greet"))
+    [topics] = dispatcher.messages
+    assert [b["payload"] for b in topics["buttons"]] == [f"/{name}" for name in res.topic_map.main]
+    assert all(b["title"] == res.topics[b["payload"][1:]].title for b in topics["buttons"])

@@ -1,0 +1,98 @@
+"""The article parser: sections, passages, ids, the FAQ, and what is not content."""
+
+from pathlib import Path
+
+import pytest
+
+from actions.knowledge_base import ARTICLE_PATH, ArticleError, load_knowledge_base, parse_article
+
+ARTICLE_TEXT = ARTICLE_PATH.read_text(encoding="utf-8")
+
+
+def test_every_passage_is_verbatim_text_of_the_article(kb):
+    for passage in kb.passages:
+        assert passage.body in ARTICLE_TEXT, passage.id
+
+
+def test_sections_are_the_articles_headings_in_order(kb):
+    assert [s.heading for s in kb.sections] == [
+        "Neurokinetic Therapy: Can It Alleviate Stress?",
+        "What Is Neurokinetic Therapy?",
+        "The Neuroscience Behind NKT",
+        "How NKT Addresses Stress",
+        "Evidence and Research",
+        "Comparing NKT to Other Therapies",
+        "Practical Applications for Stress Relief",
+        "Limitations and Considerations",
+        "FAQ",
+    ]
+    assert kb.sections[0].anchor == "introduction"
+    assert kb.sections[5].anchor == "comparing-nkt-to-other-therapies"
+
+
+def test_passage_ids_are_unique_and_url_safe(kb):
+    ids = [p.id for p in kb.passages]
+    assert len(ids) == len(set(ids)) == 46
+    assert all(pid.replace("-", "").isalnum() and pid == pid.lower() for pid in ids)
+
+
+def test_labelled_paragraph_becomes_a_titled_passage_without_its_label(kb):
+    cost = kb.passage("cost-and-accessibility")
+    assert cost.title == "Cost and Accessibility"
+    assert cost.body.startswith("Neurokinetic therapy typically requires payment out of pocket")
+    assert cost.source == "Limitations and Considerations › Cost and Accessibility"
+
+
+def test_unlabelled_paragraph_is_cited_by_its_section(kb):
+    passage = kb.passage("the-proprioceptive-system-the-bodys-awareness")
+    assert passage.title is None
+    assert passage.source == "The Neuroscience Behind NKT"
+
+
+def test_faq_has_the_six_question_answer_pairs(kb):
+    assert [entry.question for entry in kb.faq] == [
+        "Is neurokinetic therapy scientifically proven?",
+        "How many sessions of neurokinetic therapy are typically needed?",
+        "Can neurokinetic therapy replace medication for stress?",
+        "What conditions does neurokinetic therapy address besides stress?",
+        "How does neurokinetic therapy differ from chiropractic care?",
+        "Is neurokinetic therapy safe?",
+    ]
+    safe = kb.faq[-1].answer
+    assert safe.body.startswith("Neurokinetic therapy is generally considered safe")
+    assert safe.source == "FAQ › Is neurokinetic therapy safe?"
+
+
+def test_image_captions_and_the_repeated_title_are_not_passages(kb):
+    for passage in kb.passages:
+        assert not passage.body.startswith(("Professional therapist", "Person performing", "Illustration-style"))
+        assert passage.body != kb.title
+    assert kb.passages[0].body.startswith("Stress has become an omnipresent challenge")
+
+
+def test_missing_article_stops_with_an_error_naming_the_file(tmp_path):
+    missing = tmp_path / "nowhere.txt"
+    with pytest.raises(ArticleError, match=str(missing)):
+        load_knowledge_base(missing)
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("", "empty"),
+        ("Title\n\nFAQ\n\nIs it safe?\n", "question without an answer"),
+        ("Title\n\nJust a heading\n", "no sections or passages"),
+        ("Title\n\nSection\n\nA paragraph.\n", "no FAQ"),
+    ],
+)
+def test_malformed_article_stops_with_a_clear_error(text, problem):
+    with pytest.raises(ArticleError, match=problem) as error:
+        parse_article(text, Path("broken.txt"))
+    assert "broken.txt" in str(error.value)
+
+
+def test_an_edited_article_changes_the_answers(tmp_path):
+    edited = ARTICLE_TEXT.replace("most insurance plans do not cover it", "some insurance plans now cover it")
+    path = tmp_path / "article.txt"
+    path.write_text(edited, encoding="utf-8")
+    assert "some insurance plans now cover it" in load_knowledge_base(path).passage("cost-and-accessibility").body

@@ -1,0 +1,74 @@
+"""The mapping from intents to passages stays complete and true to the article."""
+
+import yaml
+
+from actions.knowledge_base import ArticleError
+from actions.topics import TOPICS_PATH, load_topic_map
+from scripts.bot_servers import ROOT
+
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+RAW_MAPPING = yaml.safe_load(TOPICS_PATH.read_text())
+NON_TOPIC_INTENTS = {"greet", "goodbye", "thanks", "bot_challenge", "help", "out_of_scope", "crisis"}
+
+
+def nlu_examples():
+    examples = {}
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text()).get("nlu", []):
+            if "intent" in block:
+                lines = [line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")]
+                examples.setdefault(block["intent"], []).extend(lines)
+    return examples
+
+
+def test_every_mapped_passage_id_exists_in_the_article(kb):
+    ids = {p.id for p in kb.passages}
+    for intent, entry in RAW_MAPPING["topics"].items():
+        for pid in entry["passages"]:
+            assert pid in ids, f"{intent}: passage {pid!r} is not in the article any more"
+
+
+def test_every_topic_intent_of_the_domain_has_a_mapping_and_back():
+    domain_topics = set(DOMAIN["intents"]) - NON_TOPIC_INTENTS
+    assert domain_topics == set(RAW_MAPPING["topics"])
+
+
+def test_every_faq_question_is_an_example_of_the_intent_that_quotes_its_answer(kb):
+    examples = nlu_examples()
+    for entry in kb.faq:
+        intents = [i for i, lines in examples.items() if entry.question in lines]
+        assert len(intents) == 1, f"FAQ question {entry.question!r} is an example of {intents}"
+        assert entry.answer.id in RAW_MAPPING["topics"][intents[0]]["passages"]
+
+
+def test_every_intent_has_enough_varied_training_examples():
+    examples = nlu_examples()
+    for intent in DOMAIN["intents"]:
+        minimum = 100 if intent == "out_of_scope" else 15
+        assert len(examples.get(intent, [])) >= minimum, intent
+
+
+def test_no_training_example_is_under_two_intents():
+    seen = {}
+    for intent, lines in nlu_examples().items():
+        for line in lines:
+            key = line.lower()
+            assert seen.setdefault(key, intent) == intent, f"{line!r} is under {seen[key]} and {intent}"
+
+
+def test_held_out_questions_are_not_training_examples():
+    training = {line.lower() for lines in nlu_examples().values() for line in lines}
+    heldout = yaml.safe_load((ROOT / "eval" / "heldout.yml").read_text())
+    texts = [c["text"] for c in heldout["in_scope"]] + heldout["out_of_scope"] + heldout["crisis"]
+    assert not [t for t in texts if t.lower() in training]
+
+
+def test_an_unknown_passage_id_stops_start_up_naming_the_mapping_file(kb, tmp_path):
+    broken = tmp_path / "topics.yml"
+    broken.write_text("topics:\n  ask_x:\n    title: X\n    passages: [no-such-passage]\n")
+    try:
+        load_topic_map(kb, broken)
+    except ArticleError as error:
+        assert str(broken) in str(error) and "no-such-passage" in str(error)
+    else:
+        raise AssertionError("an unknown passage id was accepted")
