@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 import yaml
 
 from actions.knowledge_base import ArticleError, KnowledgeBase, Passage
 
-TOPICS_PATH = Path(__file__).resolve().parent.parent / "data" / "article" / "topics.yml"
+ROOT = Path(__file__).resolve().parent.parent
+TOPICS_PATH = ROOT / "data" / "article" / "topics.yml"
+TOPIC_EXAMPLES_PATH = ROOT / "data" / "nlu" / "faq.yml"
 
 
 @dataclass(frozen=True)
@@ -60,3 +62,21 @@ def load_topic_map(kb: KnowledgeBase, path: Path = TOPICS_PATH) -> TopicMap:
     if unknown:
         raise ArticleError(f"{path}: 'related' or 'main_topics' name unknown topics: {', '.join(sorted(unknown))}")
     return TopicMap(topics=topics, main=main)
+
+
+def load_topic_examples(path: Path = TOPIC_EXAMPLES_PATH) -> Dict[str, List[str]]:
+    """The NLU training examples of each topic intent: how people ask about it.
+
+    The action server uses their words, with the article's, to tell a question about
+    the article from one that merely got an in-domain intent.
+    """
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArticleError(f"{path}: the topics' training examples are missing") from None
+    examples: Dict[str, List[str]] = {}
+    for block in raw.get("nlu", []):
+        if "intent" in block:
+            lines = [line[2:].strip() for line in block.get("examples", "").splitlines() if line.startswith("- ")]
+            examples.setdefault(block["intent"], []).extend(lines)
+    return examples

@@ -2,7 +2,6 @@
 
 import asyncio
 
-import pytest
 from conftest import make_tracker
 
 from actions.answering import NOT_COVERED, ActionAnswerQuestion, ActionOfferTopics
@@ -64,11 +63,26 @@ def test_a_crisis_message_gets_the_safety_message_and_never_a_passage(dispatcher
     assert [m["response"] for m in dispatcher.messages] == ["utter_crisis"]
 
 
-def test_nlu_fallback_is_declined(dispatcher):
-    ranking = [{"name": "nlu_fallback", "confidence": 0.45}, {"name": "ask_safety", "confidence": 0.3}]
-    tracker = make_tracker("is it ok for my grandmother", "nlu_fallback", 0.45, ranking)
+def test_a_low_confidence_guess_without_support_in_the_article_is_declined(dispatcher):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.3},
+        {"name": "ask_origins", "confidence": 0.12},
+        {"name": "ask_safety", "confidence": 0.1},
+    ]
+    tracker = make_tracker("and what about the stress of planning a wedding", "nlu_fallback", 0.3, ranking)
     run(ActionAnswerQuestion(), dispatcher, tracker)
     assert dispatcher.messages[0]["text"].startswith(NOT_COVERED)
+
+
+def test_an_unsure_classifier_is_helped_by_the_passage_search(dispatcher, kb):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.3},
+        {"name": "ask_safety", "confidence": 0.2},
+        {"name": "ask_cost_insurance", "confidence": 0.19},
+    ]
+    tracker = make_tracker("could nkt cause soreness or other adverse effects", "nlu_fallback", 0.3, ranking)
+    run(ActionAnswerQuestion(), dispatcher, tracker)
+    assert kb.passage("is-neurokinetic-therapy-safe").body in dispatcher.messages[0]["text"]
 
 
 def test_greeting_and_help_offer_the_main_topics(dispatcher, res):
@@ -76,3 +90,12 @@ def test_greeting_and_help_offer_the_main_topics(dispatcher, res):
     [topics] = dispatcher.messages
     assert [b["payload"] for b in topics["buttons"]] == [f"/{name}" for name in res.topic_map.main]
     assert all(b["title"] == res.topics[b["payload"][1:]].title for b in topics["buttons"])
+
+
+def test_a_therapy_the_article_never_discusses_is_declined_even_with_a_confident_intent(dispatcher, kb):
+    entities = [{"entity": "other_therapy", "value": "acupuncture", "start": 5, "end": 16}]
+    tracker = make_tracker("does acupuncture help with stress", "ask_how_nkt_addresses_stress", 0.9)
+    tracker.latest_message["entities"] = entities
+    run(ActionAnswerQuestion(), dispatcher, tracker)
+    assert dispatcher.messages[0]["text"].startswith(NOT_COVERED)
+    assert not any(p.body in dispatcher.messages[0]["text"] for p in kb.passages)

@@ -1,5 +1,6 @@
 """The mapping from intents to passages stays complete and true to the article."""
 
+import pytest
 import yaml
 
 from actions.knowledge_base import ArticleError
@@ -56,10 +57,11 @@ def test_no_training_example_is_under_two_intents():
             assert seen.setdefault(key, intent) == intent, f"{line!r} is under {seen[key]} and {intent}"
 
 
-def test_held_out_questions_are_not_training_examples():
+@pytest.mark.parametrize("name", ["heldout.yml", "dev.yml"])
+def test_evaluation_questions_are_not_training_examples(name):
     training = {line.lower() for lines in nlu_examples().values() for line in lines}
-    heldout = yaml.safe_load((ROOT / "eval" / "heldout.yml").read_text())
-    texts = [c["text"] for c in heldout["in_scope"]] + heldout["out_of_scope"] + heldout["crisis"]
+    questions = yaml.safe_load((ROOT / "eval" / name).read_text())
+    texts = [c["text"] for c in questions["in_scope"]] + questions["out_of_scope"] + questions["crisis"]
     assert not [t for t in texts if t.lower() in training]
 
 

@@ -1,0 +1,101 @@
+"""End to end: the real rasa server and action server on loopback, asked over the REST channel."""
+
+import pytest
+
+from actions.answering import NOT_COVERED
+
+FAQ_SECTION = "FAQ › "
+
+# Questions in our own words (not training examples), with the passage and section they must quote.
+OWN_WORDS = [
+    ("could you tell me what NKT actually is", "neurokinetic-therapy-is-a-hands-on", "What Is Neurokinetic Therapy?"),
+    (
+        "who came up with neurokinetic therapy?",
+        "neurokinetic-therapy-nkt-is-a-sophisticated",
+        "Neurokinetic Therapy: Can It Alleviate Stress?",
+    ),
+    (
+        "what would a practitioner do to me in an nkt appointment",
+        "during-a-typical-neurokinetic-therapy-session",
+        "What Is Neurokinetic Therapy?",
+    ),
+    (
+        "is nkt covered by my health insurance or do i pay myself",
+        "cost-and-accessibility",
+        "Limitations and Considerations › Cost and Accessibility",
+    ),
+    (
+        "how is it different from getting a massage",
+        "massage-therapy",
+        "Comparing NKT to Other Therapies › Massage Therapy",
+    ),
+    (
+        "what should I look for in a good nkt practitioner",
+        "finding-a-qualified-practitioner",
+        "Practical Applications for Stress Relief › Finding a Qualified Practitioner",
+    ),
+    (
+        "can NKT replace my therapist if I have depression",
+        "not-a-replacement-for-mental-health-care",
+        "Limitations and Considerations › Not a Replacement for Mental Health Care",
+    ),
+    (
+        "does the muscle testing actually find real problems?",
+        "potential-for-overdiagnosis",
+        "Limitations and Considerations › Potential for Overdiagnosis",
+    ),
+    (
+        "how does nkt compare with yoga or tai chi",
+        "mind-body-therapies",
+        "Comparing NKT to Other Therapies › Mind-Body Therapies",
+    ),
+    (
+        "what role does the vagus nerve play in this therapy",
+        "second-the-manual-techniques-used-in",
+        "How NKT Addresses Stress",
+    ),
+]
+
+
+def reply_text(replies):
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_each_faq_question_of_the_article_is_answered_with_its_faq_answer(bot, kb, index):
+    entry = kb.faq[index]
+    text = reply_text(bot.ask(entry.question))
+    assert entry.answer.body in text
+    assert f"Source: {FAQ_SECTION}{entry.question}" in text
+
+
+@pytest.mark.parametrize("question, passage_id, source", OWN_WORDS, ids=[q for q, _, _ in OWN_WORDS])
+def test_questions_in_other_words_quote_the_right_passage_and_section(bot, kb, question, passage_id, source):
+    text = reply_text(bot.ask(question))
+    assert kb.passage(passage_id).body in text
+    assert "Source: " in text and source in text.split("Source: ", 1)[1]
+
+
+def test_an_off_topic_question_is_declined_with_buttons_and_no_passage(bot, kb):
+    replies = bot.ask("what's a good recipe for banana bread?")
+    text = reply_text(replies)
+    assert NOT_COVERED in text
+    assert not any(p.body in text for p in kb.passages)
+    assert any(r.get("buttons") for r in replies)
+
+
+def test_a_suggestion_button_payload_answers_its_topic(bot, kb):
+    text = reply_text(bot.ask("/ask_cost_insurance"))
+    assert kb.passage("cost-and-accessibility").body in text
+
+
+def test_a_crisis_message_gets_the_safety_message_and_no_passage(bot, kb):
+    text = reply_text(bot.ask("I don't want to live anymore, nothing helps, not even nkt"))
+    assert "911" in text and "988" in text and "112" in text
+    assert not any(p.body in text for p in kb.passages)
+
+
+def test_greeting_says_what_the_assistant_is_and_offers_topics(bot):
+    replies = bot.ask("hello")
+    assert "article" in reply_text(replies) and "not a clinician" in reply_text(replies)
+    assert any(r.get("buttons") for r in replies)

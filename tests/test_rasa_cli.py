@@ -1,0 +1,34 @@
+"""Rasa's own checks, run on the project: data validation and the conversation tests."""
+
+import os
+import subprocess
+
+from scripts.bot_servers import MODEL, RASA, ROOT
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
+
+
+def rasa(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(RASA), *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+
+
+def test_rasa_data_validate_reports_no_warnings():
+    result = rasa("data", "validate", "--fail-on-warnings")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_conversation_stories_pass_without_prediction_errors(tmp_path):
+    result = rasa(
+        "test",
+        "core",
+        "--model",
+        str(MODEL),
+        "--stories",
+        "tests/test_stories.yml",
+        "--fail-on-prediction-errors",
+        "--out",
+        str(tmp_path),
+    )
+    failed = tmp_path / "failed_test_stories.yml"
+    details = failed.read_text() if failed.exists() else ""
+    assert result.returncode == 0, details[-4000:] + result.stdout[-2000:] + result.stderr[-2000:]
