@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Text, Tuple
@@ -15,8 +14,6 @@ from actions import retrieval
 from actions.knowledge_base import KnowledgeBase, knowledge_base
 from actions.safety import is_crisis
 from actions.topics import Topic, TopicMap, load_topic_examples, load_topic_map
-
-logger = logging.getLogger(__name__)
 
 NOT_COVERED = "The article doesn't cover that, so I can't answer it from there."
 NEAREST = "These are the nearest questions it does answer:"
@@ -69,7 +66,7 @@ def _entity_vocabulary() -> FrozenSet[str]:
     ruler = retrieval.nlp().get_pipe("entity_ruler")
     words = set()
     for pattern in ruler.patterns:
-        if isinstance(pattern["pattern"], str):
+        if pattern["label"] not in UNCOVERED_ENTITIES and isinstance(pattern["pattern"], str):
             words.update(retrieval.content_lemmas(pattern["pattern"]))
     return frozenset(words)
 
@@ -88,18 +85,17 @@ def is_button_payload(text: Optional[str]) -> bool:
     return bool(text) and text.startswith("/")
 
 
-def shares_article_vocabulary(text: str, res: Resources) -> bool:
+def shares_article_vocabulary(lemmas: Sequence[str], res: Resources) -> bool:
     """The second check: an off-topic message can get a confident in-domain intent, but it
     shares no meaningful word with the article or with the ways people ask about it."""
-    lemmas = retrieval.content_lemmas(text)
     # "how often should I go" is all stop words: nothing to check, the classifier decides
     return not lemmas or any(lemma in res.vocabulary for lemma in lemmas)
 
 
-def nearest_topics(text: str, ranking: Sequence[Dict[str, Any]], res: Resources) -> List[Topic]:
+def nearest_topics(lemmas: Sequence[str], ranking: Sequence[Dict[str, Any]], res: Resources) -> List[Topic]:
     """Topics the article does answer that are nearest to the message: by passage
     search first, then by the classifier's ranking."""
-    names = [name for name, _ in res.topic_index.scores(retrieval.content_lemmas(text))]
+    names = [name for name, _ in res.topic_index.scores(lemmas)]
     names += [r.get("name") for r in ranking]
     chosen: List[Topic] = []
     for name in names:
@@ -112,11 +108,11 @@ def nearest_topics(text: str, ranking: Sequence[Dict[str, Any]], res: Resources)
 
 
 def rank_topics(
-    text: str, ranking: Sequence[Dict[str, Any]], res: Resources, lexical_weight: float = LEXICAL_WEIGHT
+    lemmas: Sequence[str], ranking: Sequence[Dict[str, Any]], res: Resources, lexical_weight: float = LEXICAL_WEIGHT
 ) -> List[Tuple[Topic, float]]:
     """The classifier's topic candidates, each scored by its confidence plus the
     passage search's score (normalised to the best one), best first."""
-    lexical = dict(res.topic_index.scores(retrieval.content_lemmas(text)))
+    lexical = dict(res.topic_index.scores(lemmas))
     best_lexical = max(lexical.values(), default=0.0) or 1.0
     scored = [
         (res.topics[r["name"]], r.get("confidence", 0.0) + lexical_weight * lexical.get(r["name"], 0.0) / best_lexical)
@@ -128,11 +124,15 @@ def rank_topics(
 
 def choose_topic(
     message: Dict[str, Any],
+    lemmas: Sequence[str],
     res: Resources,
     min_score: float = MIN_SCORE,
     lexical_weight: float = LEXICAL_WEIGHT,
 ) -> Optional[Topic]:
-    """The topic to answer, or None when the article does not cover the message."""
+    """The topic to answer, or None when the article does not cover the message.
+
+    ``lemmas`` are the message's content lemmas (``retrieval.content_lemmas``), computed once per message.
+    """
     text = message.get("text") or ""
     intent = (message.get("intent") or {}).get("name")
     if is_button_payload(text):
@@ -142,9 +142,9 @@ def choose_topic(
         return None  # out_of_scope (or chit-chat) is the classifier's first choice
     if any(e.get("entity") in UNCOVERED_ENTITIES for e in message.get("entities") or []):
         return None
-    if not shares_article_vocabulary(text, res):
+    if not shares_article_vocabulary(lemmas, res):
         return None
-    topic, score = rank_topics(text, ranking, res, lexical_weight)[0]
+    topic, score = rank_topics(lemmas, ranking, res, lexical_weight)[0]
     return topic if score >= min_score else None
 
 
@@ -162,10 +162,15 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(response="utter_crisis")
             return []
 
-        topic = choose_topic(message, res)
+        lemmas = retrieval.content_lemmas(text)
+        topic = choose_topic(message, lemmas, res)
         if topic is None:
-            suggestions = nearest_topics(text, message.get("intent_ranking") or [], res)
-            dispatcher.utter_message(text=f"{NOT_COVERED} {NEAREST}", buttons=buttons_for(suggestions))
+            suggestions = nearest_topics(lemmas, message.get("intent_ranking") or [], res)
+            if suggestions:
+                dispatcher.utter_message(text=f"{NOT_COVERED} {NEAREST}", buttons=buttons_for(suggestions))
+            else:
+                main = [res.topics[name] for name in res.topic_map.main]
+                dispatcher.utter_message(text=f"{NOT_COVERED} {MAIN_TOPICS}", buttons=buttons_for(main))
             return [SlotSet("last_topic", None)]
 
         related = [res.topics[name] for name in topic.related]

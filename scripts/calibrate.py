@@ -24,13 +24,15 @@ from typing import Dict, List, Tuple
 import yaml
 
 from actions.answering import LEXICAL_WEIGHT, MIN_SCORE, choose_topic, resources
+from actions.retrieval import content_lemmas
 from scripts.bot_servers import MODEL, ROOT
 
 MIN_SCORES = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 LEXICAL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-async def parse_all(texts: List[str]) -> Dict[str, Dict]:
+async def parse_all(texts: List[str]) -> Dict[str, Tuple[Dict, List[str]]]:
+    """Each text's NLU parse and content lemmas, as the action receives and computes them."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import structlog
     from rasa.core.agent import Agent
@@ -38,17 +40,22 @@ async def parse_all(texts: List[str]) -> Dict[str, Dict]:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
     agent = Agent.load(str(MODEL))
-    return {text: await agent.parse_message(text) for text in texts}
+    return {text: (await agent.parse_message(text), content_lemmas(text)) for text in texts}
 
 
-def score(data: Dict, parsed: Dict[str, Dict], min_score: float, weight: float) -> Tuple[float, float]:
+def score(
+    data: Dict, parsed: Dict[str, Tuple[Dict, List[str]]], min_score: float, weight: float
+) -> Tuple[float, float]:
     res = resources()
     right = 0
     for case in data["in_scope"]:
-        topic = choose_topic(parsed[case["text"]], res, min_score, weight)
+        topic = choose_topic(*parsed[case["text"]], res, min_score, weight)
         accepted = {p.id for name in case["topics"] for p in res.topics[name].passages}
         right += bool(topic and accepted & {p.id for p in topic.passages})
-    declined = sum(choose_topic(parsed[text], res, min_score, weight) is None for text in data["out_of_scope"])
+    declined = sum(
+        choose_topic(parsed[text], content_lemmas(text), res, min_score, weight) is None
+        for text in data["out_of_scope"]
+    )
     return right / len(data["in_scope"]), declined / len(data["out_of_scope"])
 
 
