@@ -52,8 +52,9 @@ train: $(MODEL)
 validate: $(PIPELINE)
 	$(RASA) data validate --fail-on-warnings
 
+# rasa shell, with Ctrl-D leaving like /stop (scripts/rasa_shell.py)
 shell: $(MODEL)
-	@scripts/with-action-server $(RASA) shell --model $(MODEL)
+	@scripts/with-action-server $(BIN)/python -m scripts.rasa_shell --model $(MODEL) --interface 127.0.0.1
 
 run: $(MODEL)
 	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005

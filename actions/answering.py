@@ -18,6 +18,7 @@ from actions.topics import Topic, TopicMap, load_topic_examples, load_topic_map
 NOT_COVERED = "The article doesn't cover that, so I can't answer it from there."
 NEAREST = "These are the nearest questions it does answer:"
 MAIN_TOPICS = "You can ask me, for example:"
+EMPTY = "I didn't get a question there. Type one about neurokinetic therapy and stress, or pick a topic:"
 FALLBACK_INTENT = "nlu_fallback"
 # Entities (nlp/patterns.jsonl) that mark a question the article cannot answer, whatever
 # its intent: a therapy the article never discusses, a request for a local service.
@@ -92,19 +93,10 @@ def shares_article_vocabulary(lemmas: Sequence[str], res: Resources) -> bool:
     return not lemmas or any(lemma in res.vocabulary for lemma in lemmas)
 
 
-def nearest_topics(lemmas: Sequence[str], ranking: Sequence[Dict[str, Any]], res: Resources) -> List[Topic]:
-    """Topics the article does answer that are nearest to the message: by passage
-    search first, then by the classifier's ranking."""
-    names = [name for name, _ in res.topic_index.scores(lemmas)]
-    names += [r.get("name") for r in ranking]
-    chosen: List[Topic] = []
-    for name in names:
-        topic = res.topics.get(name)
-        if topic and topic not in chosen:
-            chosen.append(topic)
-        if len(chosen) == MAX_SUGGESTIONS:
-            break
-    return chosen
+def nearest_topics(lemmas: Sequence[str], res: Resources) -> List[Topic]:
+    """The covered topics nearest to the message, by passage search over their passages and
+    examples (the classifier's ranking of an off-topic message is noise, so it is not used)."""
+    return [res.topics[name] for name, _ in res.topic_index.scores(lemmas)[:MAX_SUGGESTIONS]]
 
 
 def rank_topics(
@@ -162,10 +154,13 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(response="utter_crisis")
             return []
 
+        if not text.strip():
+            dispatcher.utter_message(text=EMPTY, buttons=buttons_for([res.topics[n] for n in res.topic_map.main]))
+            return []
         lemmas = retrieval.content_lemmas(text)
         topic = choose_topic(message, lemmas, res)
         if topic is None:
-            suggestions = nearest_topics(lemmas, message.get("intent_ranking") or [], res)
+            suggestions = nearest_topics(lemmas, res)
             if suggestions:
                 dispatcher.utter_message(text=f"{NOT_COVERED} {NEAREST}", buttons=buttons_for(suggestions))
             else:

@@ -1,8 +1,12 @@
-"""Two small Rasa NLU components for the project's spaCy pipeline.
+"""Small Rasa NLU components for the project's pipeline.
 
 - ``EntityRulerExtractor``: Rasa's ``SpacyEntityExtractor`` passes the surface
   text ("physical therapies"); this one passes the entity ruler's pattern id
   ("physical_therapy"), so slots and actions see one value per therapy or topic.
+- ``LogisticRegressionIntentClassifier``: Rasa's ``LogisticRegressionClassifier``
+  raises on a message without features (an empty or whitespace-only message), and
+  the user gets silence; this one gives such a message ``nlu_fallback``, which the
+  answering action turns into a prompt for a question.
 - ``CrisisGuard``: whatever the classifier predicted, a message that signals a
   crisis or an emergency becomes the ``crisis`` intent (see ``actions.safety``).
 """
@@ -16,6 +20,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.nlu.extractors.spacy_entity_extractor import SpacyEntityExtractor
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -23,11 +28,18 @@ from rasa.shared.nlu.training_data.message import Message
 from actions.safety import is_crisis
 
 CRISIS_INTENT = "crisis"
+FALLBACK_INTENT = "nlu_fallback"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP")
 class EntityRulerExtractor(SpacyEntityExtractor):
     """spaCy entities with their normalised value (the entity ruler's pattern id)."""
+
+    def process(self, messages: List[Message], model: Any) -> List[Message]:
+        # a message without text (a REST request with no "message") has no entities;
+        # spaCy would raise on it
+        super().process([m for m in messages if m.get(TEXT)], model)
+        return messages
 
     @staticmethod
     def _extract_entities(doc: Any) -> List[Dict[Text, Any]]:
@@ -41,6 +53,21 @@ class EntityRulerExtractor(SpacyEntityExtractor):
             }
             for ent in doc.ents
         ]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
+    """Rasa's logistic regression intent classifier, safe for messages without features."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        featured = [m for m in messages if m.get_sparse_features(attribute=TEXT)[1] is not None]
+        if featured:
+            super().process(featured)
+        for message in messages:
+            if message.get(INTENT) is None:
+                message.set(INTENT, {"name": FALLBACK_INTENT, "confidence": 1.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        return messages
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

@@ -99,3 +99,10 @@ def test_a_therapy_the_article_never_discusses_is_declined_even_with_a_confident
     run(ActionAnswerQuestion(), dispatcher, tracker)
     assert dispatcher.messages[0]["text"].startswith(NOT_COVERED)
     assert not any(p.body in dispatcher.messages[0]["text"] for p in kb.passages)
+
+
+def test_an_empty_message_gets_a_prompt_for_a_question_and_the_main_topics(dispatcher, res):
+    run(ActionAnswerQuestion(), dispatcher, make_tracker("   ", "nlu_fallback", 1.0, []))
+    [message] = dispatcher.messages
+    assert message["text"].startswith("I didn't get a question")
+    assert len(message["buttons"]) == len(res.topic_map.main)

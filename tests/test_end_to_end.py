@@ -99,3 +99,15 @@ def test_greeting_says_what_the_assistant_is_and_offers_topics(bot):
     replies = bot.ask("hello")
     assert "article" in reply_text(replies) and "not a clinician" in reply_text(replies)
     assert any(r.get("buttons") for r in replies)
+
+
+@pytest.mark.parametrize("message", ["", "   \n\t"])
+def test_an_empty_message_gets_a_clear_prompt_and_the_bot_keeps_answering(bot, kb, message):
+    sender = "empty-then-question"
+    assert "I didn't get a question" in reply_text(bot.ask(message, sender=sender))
+    assert kb.passage("is-neurokinetic-therapy-safe").body in reply_text(bot.ask("is nkt safe?", sender=sender))
+
+
+def test_html_in_a_message_is_treated_as_text(bot, kb):
+    replies = bot.ask("<img src=x onerror=alert(1)> <script>alert('nkt')</script>")
+    assert replies and not any(p.body in reply_text(replies) for p in kb.passages)
