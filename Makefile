@@ -36,7 +36,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt script
 
 install: $(VENV)/.installed
 
-$(PIPELINE): $(VENV)/.installed nlp/build.py nlp/patterns.jsonl
+$(PIPELINE): $(VENV)/.installed nlp/build.py nlp/patterns.jsonl nlp/places.txt
 	$(BIN)/python -m nlp.build nlp/build/en_nkt
 
 build: $(PIPELINE)

@@ -18,11 +18,22 @@ from spacy.language import Language
 
 HERE = Path(__file__).resolve().parent
 PATTERNS = HERE / "patterns.jsonl"
+PLACES = HERE / "places.txt"
 DEFAULT_OUTPUT = HERE / "build" / "en_nkt"
 PIPELINE_NAME = "en_nkt"
 
 
-def build_pipeline(patterns: Path = PATTERNS) -> Language:
+def place_patterns(places: Path = PLACES) -> list[dict]:
+    """Entity ruler patterns for the place names in ``places.txt`` (label local_request)."""
+    names = [line.strip() for line in places.read_text(encoding="utf-8").splitlines()]
+    return [
+        {"label": "local_request", "pattern": name.lower(), "id": "place"}
+        for name in names
+        if name and not name.startswith("#")
+    ]
+
+
+def build_pipeline(patterns: Path = PATTERNS, places: Path = PLACES) -> Language:
     nlp = spacy.blank("en")
     nlp.meta["name"] = PIPELINE_NAME[3:]
     nlp.meta["version"] = "1.0.0"
@@ -33,6 +44,7 @@ def build_pipeline(patterns: Path = PATTERNS) -> Language:
     nlp.initialize()
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     ruler.from_disk(patterns)
+    ruler.add_patterns(place_patterns(places))
     return nlp
 
 

@@ -52,10 +52,7 @@ def score(
         topic = choose_topic(*parsed[case["text"]], res, min_score, weight)
         accepted = {p.id for name in case["topics"] for p in res.topics[name].passages}
         right += bool(topic and accepted & {p.id for p in topic.passages})
-    declined = sum(
-        choose_topic(parsed[text], content_lemmas(text), res, min_score, weight) is None
-        for text in data["out_of_scope"]
-    )
+    declined = sum(choose_topic(*parsed[text], res, min_score, weight) is None for text in data["out_of_scope"])
     return right / len(data["in_scope"]), declined / len(data["out_of_scope"])
 
 

@@ -1,0 +1,35 @@
+"""The project's spaCy pipeline: lemmas and the entity ruler's normalised entities."""
+
+import pytest
+
+from actions.retrieval import content_lemmas, entity_ids
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Is NKT better than Physical Therapy?", [("therapy", "nkt"), ("therapy", "physical_therapy")]),
+        ("what about massages and the chiropractor", [("therapy", "massage"), ("therapy", "chiropractic")]),
+        ("does it lower cortisol via the vagus nerve", [("topic", "cortisol"), ("topic", "vagus_nerve")]),
+        ("is acupuncture better", [("other_therapy", "acupuncture")]),
+        (
+            "find an nkt practitioner near me in chicago",
+            [
+                ("therapy", "nkt"),
+                ("topic", "practitioner"),
+                ("local_request", "local_request"),
+                ("local_request", "place"),
+            ],
+        ),
+    ],
+)
+def test_entity_ruler_names_therapies_and_topics_by_one_normalised_id(text, expected):
+    assert entity_ids(text) == expected
+
+
+def test_a_pronoun_is_not_mistaken_for_a_place():
+    assert entity_ids("can you tell us what it costs") == []
+
+
+def test_content_lemmas_drop_stop_words_and_normalise_word_forms():
+    assert content_lemmas("How many sessions are typically needed?") == ["session", "typically"]
