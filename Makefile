@@ -27,8 +27,10 @@ help:
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/find-python310
 	@py=$$(scripts/find-python310) || exit 1; \
-	if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
-	  echo "Creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV) || exit 1; \
+	if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null \
+	   || ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
+	  echo "Creating $(VENV) with $$py"; rm -rf $(VENV); \
+	  "$$py" -m venv $(VENV) || { rm -rf $(VENV); echo "Could not create $(VENV): on Debian/Ubuntu, apt-get install python3.10-venv" >&2; exit 1; }; \
 	fi
 	$(BIN)/python -m pip install --quiet --upgrade "pip==24.3.1"
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
@@ -68,6 +70,7 @@ lint: $(VENV)/.installed
 
 test: $(MODEL)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 evaluate: $(MODEL)

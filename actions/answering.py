@@ -1,147 +1,105 @@
-"""The answering actions: quote the article verbatim, or say honestly that it does not cover the question."""
+"""The Rasa actions: quote the article verbatim, ask "did you mean …?", tell more, try the next
+best answer, or say honestly that the article does not cover the question.
+
+What to answer is decided in ``actions.decision``; this module formats and sends it, and
+keeps the conversation's thread in slots (``last_topic``, ``quoted_passages``,
+``alternatives``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Text, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import retrieval
-from actions.knowledge_base import KnowledgeBase, knowledge_base
+from actions.decision import Decision, Resources, decide, resources
+from actions.knowledge_base import Passage
 from actions.safety import is_crisis
-from actions.topics import Topic, TopicMap, load_topic_examples, load_topic_map
+from actions.topics import Topic
 
 NOT_COVERED = "The article doesn't cover that, so I can't answer it from there."
 NEAREST = "These are the nearest questions it does answer:"
 MAIN_TOPICS = "You can ask me, for example:"
 EMPTY = "I didn't get a question there. Type one about neurokinetic therapy and stress, or pick a topic:"
-FALLBACK_INTENT = "nlu_fallback"
-# Entities (nlp/patterns.jsonl) that mark a question the article cannot answer, whatever
-# its intent: a therapy the article never discusses, a request for a local service.
-UNCOVERED_ENTITIES = frozenset({"other_therapy", "local_request"})
+NO_LOCAL_INFORMATION = (
+    "The article has no local information (practitioners, prices or services near you); in general it says:"
+)
+CLARIFY = "I'm not sure which of these you mean. Did you mean:"
+NOTHING_BEFORE = "Ask me a question about the article first, and I can tell you more about the answer."
+END_OF_SECTION = "That's everything the section “{heading}” says."
+NONE_OF_THESE = {"title": "None of these", "payload": "/none_of_these"}
+NOT_WHAT_I_ASKED = {"title": "That's not what I asked", "payload": "/not_what_i_asked"}
 MAX_SUGGESTIONS = 3
-# Calibrated on the development questions (eval/dev.yml) with scripts/calibrate.py;
-# reported on the held-out questions (eval/heldout.yml) with `make evaluate`.
-MIN_SCORE = 0.4
-LEXICAL_WEIGHT = 0.75
+MAX_REPAIR_WORDS = 6  # "that's not what I asked" and little more
 
 
-@dataclass(frozen=True)
-class Resources:
-    """Everything the actions need, built once per process from the article and the mapping."""
-
-    kb: KnowledgeBase
-    topic_map: TopicMap
-    topic_index: retrieval.Bm25Index
-    vocabulary: FrozenSet[str]
-
-    @property
-    def topics(self) -> Dict[str, Topic]:
-        return self.topic_map.topics
-
-
-@lru_cache(maxsize=1)
-def resources() -> Resources:
-    kb = knowledge_base()
-    topic_map = load_topic_map(kb)
-    examples = load_topic_examples()
-    documents = [
-        (
-            t.intent,
-            retrieval.content_lemmas(" ".join([t.title, *examples.get(t.intent, []), *(p.body for p in t.passages)])),
-        )
-        for t in topic_map.topics.values()
-    ]
-    index = retrieval.Bm25Index.build(documents)
-    article_lemmas = retrieval.content_lemmas(" ".join(p.body for p in kb.passages))
-    vocabulary = index.vocabulary | frozenset(article_lemmas) | _entity_vocabulary()
-    return Resources(kb=kb, topic_map=topic_map, topic_index=index, vocabulary=vocabulary)
-
-
-def _entity_vocabulary() -> FrozenSet[str]:
-    """Words of the entity ruler's patterns: ways people name what the article talks about."""
-    ruler = retrieval.nlp().get_pipe("entity_ruler")
-    words = set()
-    for pattern in ruler.patterns:
-        if pattern["label"] not in UNCOVERED_ENTITIES and isinstance(pattern["pattern"], str):
-            words.update(retrieval.content_lemmas(pattern["pattern"]))
-    return frozenset(words)
-
-
-def format_answer(topic: Topic) -> str:
-    """The topic's passages, verbatim, then where they come from."""
-    sources = list(dict.fromkeys(p.source for p in topic.passages))
-    return "\n\n".join(p.body for p in topic.passages) + "\n\nSource: " + "; ".join(sources)
+def quote(passages: Sequence[Passage]) -> str:
+    """The passages, verbatim, then where they come from."""
+    sources = list(dict.fromkeys(p.source for p in passages))
+    return "\n\n".join(p.body for p in passages) + "\n\nSource: " + "; ".join(sources)
 
 
 def buttons_for(topics: Sequence[Topic]) -> List[Dict[Text, Any]]:
     return [{"title": t.title, "payload": t.payload} for t in topics]
 
 
-def is_button_payload(text: Optional[str]) -> bool:
-    return bool(text) and text.startswith("/")
+def main_topics(res: Resources) -> List[Topic]:
+    return [res.topics[name] for name in res.topic_map.main]
 
 
-def shares_article_vocabulary(lemmas: Sequence[str], res: Resources) -> bool:
-    """The second check: an off-topic message can get a confident in-domain intent, but it
-    shares no meaningful word with the article or with the ways people ask about it."""
-    # "how often should I go" is all stop words: nothing to check, the classifier decides
-    return not lemmas or any(lemma in res.vocabulary for lemma in lemmas)
-
-
-def nearest_topics(lemmas: Sequence[str], res: Resources) -> List[Topic]:
+def nearest_topics(lemmas: Sequence[str], res: Resources, exclude: Sequence[str] = ()) -> List[Topic]:
     """The covered topics nearest to the message, by passage search over their passages and
     examples (the classifier's ranking of an off-topic message is noise, so it is not used)."""
-    return [res.topics[name] for name, _ in res.topic_index.scores(lemmas)[:MAX_SUGGESTIONS]]
+    names = [name for name, _ in res.topic_index.scores(lemmas) if name not in exclude]
+    return [res.topics[name] for name in names[:MAX_SUGGESTIONS]]
 
 
-def rank_topics(
-    lemmas: Sequence[str], ranking: Sequence[Dict[str, Any]], res: Resources, lexical_weight: float = LEXICAL_WEIGHT
-) -> List[Tuple[Topic, float]]:
-    """The classifier's topic candidates, each scored by its confidence plus the
-    passage search's score (normalised to the best one), best first."""
-    lexical = dict(res.topic_index.scores(lemmas))
-    best_lexical = max(lexical.values(), default=0.0) or 1.0
-    scored = [
-        (res.topics[r["name"]], r.get("confidence", 0.0) + lexical_weight * lexical.get(r["name"], 0.0) / best_lexical)
-        for r in ranking
-        if r.get("name") in res.topics
-    ]
-    return sorted(scored, key=lambda item: -item[1])
+def decline(
+    dispatcher: CollectingDispatcher, lemmas: Sequence[str], res: Resources, exclude: Sequence[str] = ()
+) -> None:
+    """ "Not covered", with the nearest covered topics (or the main ones) as buttons."""
+    near = nearest_topics(lemmas, res, exclude)
+    if near:
+        dispatcher.utter_message(text=f"{NOT_COVERED} {NEAREST}", buttons=buttons_for(near))
+    else:
+        dispatcher.utter_message(text=f"{NOT_COVERED} {MAIN_TOPICS}", buttons=buttons_for(main_topics(res)))
 
 
-def choose_topic(
-    message: Dict[str, Any],
-    lemmas: Sequence[str],
+def answer_topic(
+    dispatcher: CollectingDispatcher,
+    topic: Topic,
     res: Resources,
-    min_score: float = MIN_SCORE,
-    lexical_weight: float = LEXICAL_WEIGHT,
-) -> Optional[Topic]:
-    """The topic to answer, or None when the article does not cover the message.
+    alternatives: Sequence[str] = (),
+    local: bool = False,
+) -> List[EventType]:
+    related = [res.topics[name] for name in topic.related]
+    if local:
+        dispatcher.utter_message(text=NO_LOCAL_INFORMATION)
+    dispatcher.utter_message(text=quote(topic.passages), buttons=buttons_for(related) + [NOT_WHAT_I_ASKED])
+    return [
+        SlotSet("last_topic", topic.intent),
+        SlotSet("quoted_passages", [p.id for p in topic.passages]),
+        SlotSet("alternatives", list(alternatives)),
+    ]
 
-    ``lemmas`` are the message's content lemmas (``retrieval.content_lemmas``), computed once per message.
-    """
-    text = message.get("text") or ""
-    intent = (message.get("intent") or {}).get("name")
-    if is_button_payload(text):
-        return res.topics.get(intent)
-    ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
-    if not ranking or ranking[0].get("name") not in res.topics:
-        return None  # out_of_scope (or chit-chat) is the classifier's first choice
-    if any(e.get("entity") in UNCOVERED_ENTITIES for e in message.get("entities") or []):
-        return None
-    if not shares_article_vocabulary(lemmas, res):
-        return None
-    topic, score = rank_topics(lemmas, ranking, res, lexical_weight)[0]
-    return topic if score >= min_score else None
+
+def answer_passage(
+    dispatcher: CollectingDispatcher, passage: Passage, quoted: Sequence[str] = (), alternatives: Sequence[str] = ()
+) -> List[EventType]:
+    dispatcher.utter_message(text=quote([passage]), buttons=[NOT_WHAT_I_ASKED])
+    return [SlotSet("quoted_passages", [*quoted, passage.id]), SlotSet("alternatives", list(alternatives))]
+
+
+def forget_thread() -> List[EventType]:
+    return [SlotSet("last_topic", None), SlotSet("quoted_passages", []), SlotSet("alternatives", [])]
 
 
 class ActionAnswerQuestion(Action):
-    """Answers every topic intent by quoting its passages, or declines with the nearest covered questions."""
+    """Answers every topic intent and follow-up by quoting the article, or asks "did you mean",
+    or declines with the nearest covered questions."""
 
     def name(self) -> Text:
         return "action_answer_question"
@@ -153,24 +111,86 @@ class ActionAnswerQuestion(Action):
         if is_crisis(text):
             dispatcher.utter_message(response="utter_crisis")
             return []
-
         if not text.strip():
-            dispatcher.utter_message(text=EMPTY, buttons=buttons_for([res.topics[n] for n in res.topic_map.main]))
+            dispatcher.utter_message(text=EMPTY, buttons=buttons_for(main_topics(res)))
             return []
-        lemmas = retrieval.content_lemmas(text)
-        topic = choose_topic(message, lemmas, res)
-        if topic is None:
-            suggestions = nearest_topics(lemmas, res)
-            if suggestions:
-                dispatcher.utter_message(text=f"{NOT_COVERED} {NEAREST}", buttons=buttons_for(suggestions))
-            else:
-                main = [res.topics[name] for name in res.topic_map.main]
-                dispatcher.utter_message(text=f"{NOT_COVERED} {MAIN_TOPICS}", buttons=buttons_for(main))
-            return [SlotSet("last_topic", None)]
+        if (message.get("intent") or {}).get("name") == "none_of_these":
+            dispatcher.utter_message(text=f"{NOT_COVERED} {MAIN_TOPICS}", buttons=buttons_for(main_topics(res)))
+            return forget_thread()
 
-        related = [res.topics[name] for name in topic.related]
-        dispatcher.utter_message(text=format_answer(topic), buttons=buttons_for(related))
-        return [SlotSet("last_topic", topic.intent)]
+        return respond(dispatcher, message, res)
+
+
+def respond(dispatcher: CollectingDispatcher, message: Dict[str, Any], res: Resources) -> List[EventType]:
+    """Decide on the message and send the answer, the question back, or "not covered"."""
+    lemmas = retrieval.content_lemmas(message.get("text") or "")
+    decision: Decision = decide(message, lemmas, res)
+    if decision.kind == "answer":
+        return answer_topic(dispatcher, decision.topics[0], res, decision.alternatives, decision.local)
+    if decision.kind == "clarify":
+        dispatcher.utter_message(text=CLARIFY, buttons=buttons_for(decision.topics) + [NONE_OF_THESE])
+        return forget_thread()
+    if decision.kind == "passage" and decision.passage:
+        return [SlotSet("last_topic", None), *answer_passage(dispatcher, decision.passage, (), decision.alternatives)]
+    decline(dispatcher, lemmas, res)
+    return forget_thread()
+
+
+class ActionTellMore(Action):
+    """ "Tell me more": the next most relevant passage of the same section, never the same one twice."""
+
+    def name(self) -> Text:
+        return "action_tell_more"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        res = resources()
+        quoted: List[str] = list(tracker.get_slot("quoted_passages") or [])
+        if not quoted or not res.kb.has_passage(quoted[-1]):
+            dispatcher.utter_message(text=NOTHING_BEFORE, buttons=buttons_for(main_topics(res)))
+            return []
+        last = res.kb.passage(quoted[-1])
+        remaining = [p for p in res.kb.section_passages(last.section) if p.id not in quoted]
+        if not remaining:
+            topic = res.topics.get(tracker.get_slot("last_topic") or "")
+            related = [res.topics[n] for n in topic.related] if topic else []
+            related = related or nearest_topics(
+                retrieval.content_lemmas(last.body), res, exclude=[t for t in [topic] if t]
+            )
+            text = END_OF_SECTION.format(heading=last.section.heading)
+            dispatcher.utter_message(text=f"{text} Related topics:", buttons=buttons_for(related[:MAX_SUGGESTIONS]))
+            return []
+        relevance = dict(res.passage_index.scores(retrieval.content_lemmas(last.body)))
+        following = max(remaining, key=lambda p: relevance.get(p.id, 0.0))  # ties: article order
+        return answer_passage(dispatcher, following, quoted)
+
+
+class ActionTryNextBest(Action):
+    """ "That's not what I asked": the next best topic for the previous question, then "not covered"."""
+
+    def name(self) -> Text:
+        return "action_try_next_best"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        res = resources()
+        message = tracker.latest_message or {}
+        if len((message.get("text") or "").split()) > MAX_REPAIR_WORDS:
+            # "that's not what I asked, I meant is it safe": a new question comes with the repair
+            ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != "not_what_i_asked"]
+            return respond(dispatcher, {**message, "intent_ranking": ranking}, res)
+        alternatives: List[str] = [a for a in tracker.get_slot("alternatives") or [] if a in res.topics]
+        if alternatives:
+            return answer_topic(dispatcher, res.topics[alternatives[0]], res, alternatives[1:])
+        question = previous_user_text(tracker) or ""
+        tried = [tracker.get_slot("last_topic")] if tracker.get_slot("last_topic") else []
+        dispatcher.utter_message(text="Sorry about that.")
+        decline(dispatcher, retrieval.content_lemmas(question), res, exclude=tried)
+        return forget_thread()
+
+
+def previous_user_text(tracker: Tracker) -> Optional[str]:
+    """The user's message before the latest one (the question the answer missed)."""
+    texts = [e.get("text") for e in tracker.events if e.get("event") == "user"]
+    return texts[-2] if len(texts) >= 2 else None
 
 
 class ActionOfferTopics(Action):
@@ -180,9 +200,7 @@ class ActionOfferTopics(Action):
         return "action_offer_topics"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        res = resources()
-        main = [res.topics[name] for name in res.topic_map.main]
-        dispatcher.utter_message(text=MAIN_TOPICS, buttons=buttons_for(main))
+        dispatcher.utter_message(text=MAIN_TOPICS, buttons=buttons_for(main_topics(resources())))
         return []
 
 

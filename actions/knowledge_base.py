@@ -27,6 +27,7 @@ _MAX_HEADING_WORDS = 12
 # "Cost and Accessibility: Neurokinetic therapy typically ..." -> label + body.
 _LABEL = re.compile(r"^(?P<label>[A-Z][A-Za-z\-’' ]{2,60}?): (?P<body>\S.*)$")
 _MAX_LABEL_WORDS = 8
+_SMALL_WORDS = frozenset({"a", "an", "and", "as", "at", "for", "in", "of", "on", "or", "the", "to", "with", "vs"})
 _ID_WORDS = 6
 
 
@@ -99,17 +100,28 @@ def _blocks(text: str) -> List[str]:
 
 
 def _is_paragraph(block: str) -> bool:
-    return bool(_SENTENCE_END.search(block)) and not block.endswith("?")
+    if block.endswith("?"):  # a question is a paragraph unless it is a short Title Case heading
+        return not (len(block.split()) <= _MAX_HEADING_WORDS and _is_title_case(block))
+    return bool(_SENTENCE_END.search(block))
 
 
 def _is_heading(block: str) -> bool:
     return len(block.split()) <= _MAX_HEADING_WORDS and not _is_paragraph(block)
 
 
+def _is_title_case(text: str) -> bool:
+    """ "Cost and Accessibility", "Mind-Body Therapies": how the article writes labels and headings."""
+    words = text.rstrip("?").split()
+    return bool(words) and words[0][0].isupper() and all(w[0].isupper() or w in _SMALL_WORDS for w in words)
+
+
 def _split_label(block: str) -> Tuple[Optional[str], str]:
+    """A paragraph that opens with a short Title Case label and a colon is titled by it;
+    "The study found one thing: it works." is not."""
     match = _LABEL.match(block)
-    if match and len(match.group("label").split()) <= _MAX_LABEL_WORDS:
-        return match.group("label"), match.group("body")
+    label = match.group("label") if match else ""
+    if match and len(label.split()) <= _MAX_LABEL_WORDS and _is_title_case(label):
+        return label, match.group("body")
     return None, block
 
 
@@ -142,8 +154,13 @@ def parse_article(text: str, source_file: Path = ARTICLE_PATH) -> KnowledgeBase:
     for block in blocks[1:]:
         if block == title:
             continue  # the title is repeated under the header image
-        if _is_paragraph(block):
-            if current.heading == FAQ_HEADING:
+        in_faq = current.heading == FAQ_HEADING
+        if in_faq and block.endswith("?") and len(block.split()) <= 2 * _MAX_HEADING_WORDS:
+            if pending_question is not None:
+                raise ArticleError(f"{source_file}: FAQ question without an answer: {pending_question!r}")
+            pending_question = block
+        elif _is_paragraph(block):
+            if in_faq:
                 if pending_question is None:
                     raise ArticleError(f"{source_file}: FAQ answer without a question: {block[:60]!r}")
                 faq.append(FaqEntry(pending_question, add_passage(block, pending_question)))
@@ -152,13 +169,12 @@ def parse_article(text: str, source_file: Path = ARTICLE_PATH) -> KnowledgeBase:
                 label, body = _split_label(block)
                 add_passage(body, label)
         elif _is_heading(block):
-            if current.heading == FAQ_HEADING and block.endswith("?"):
-                if pending_question is not None:
-                    raise ArticleError(f"{source_file}: FAQ question without an answer: {pending_question!r}")
-                pending_question = block
-            else:
-                current = Section(heading=block, anchor=slugify(block))
-                sections.append(current)
+            current = Section(heading=block, anchor=slugify(block))
+            sections.append(current)
+        elif ". " in block:
+            raise ArticleError(
+                f"{source_file}: cannot tell what this line is (a paragraph must end a sentence): {block[:60]!r}"
+            )
         # else: a long line that ends no sentence is an image caption, not content
 
     if pending_question is not None:

@@ -115,6 +115,18 @@ class Bm25Index:
     def vocabulary(self) -> FrozenSet[str]:
         return frozenset(self.idf)
 
+    def coverage(self, query: Sequence[str], key: str) -> float:
+        """The share of the query's information (idf mass) that document ``key`` contains.
+
+        A word the index has never seen counts with the highest idf: a question about
+        something the article never mentions is not covered by any passage."""
+        if not query:
+            return 0.0
+        unseen = max(self.idf.values(), default=1.0)
+        tf = self.term_freqs[self.keys.index(key)]
+        total = sum(self.idf.get(term, unseen) for term in set(query))
+        return sum(self.idf[term] for term in set(query) if term in tf) / total
+
     def scores(self, query: Iterable[str]) -> List[Tuple[str, float]]:
         """Every document's score for the query, best first (zero scores left out)."""
         terms = [t for t in set(query) if t in self.idf]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import yaml
 
@@ -21,6 +21,7 @@ class Topic:
     title: str  # short human description, shown on buttons
     passages: Tuple[Passage, ...]
     related: Tuple[str, ...] = ()
+    entities: Tuple[str, ...] = ()  # entity ids that name this topic in a follow-up or comparison
 
     @property
     def payload(self) -> str:
@@ -32,6 +33,13 @@ class Topic:
 class TopicMap:
     topics: Dict[str, Topic]
     main: Tuple[str, ...]  # offered as buttons by greeting and help
+
+    def topic_for_entity(self, entity_id: str) -> Optional[Topic]:
+        """The topic an entity names ("massage" -> the massage comparison), if any."""
+        for topic in self.topics.values():
+            if entity_id in topic.entities:
+                return topic
+        return None
 
 
 def load_topic_map(kb: KnowledgeBase, path: Path = TOPICS_PATH) -> TopicMap:
@@ -56,6 +64,7 @@ def load_topic_map(kb: KnowledgeBase, path: Path = TOPICS_PATH) -> TopicMap:
             title=entry["title"],
             passages=tuple(kb.passage(pid) for pid in entry["passages"]),
             related=tuple(entry.get("related", ())),
+            entities=tuple(entry.get("entities", ())),
         )
     main = tuple(raw.get("main_topics", ()))
     unknown = ({r for t in topics.values() for r in t.related} | set(main)) - set(topics)
@@ -65,7 +74,7 @@ def load_topic_map(kb: KnowledgeBase, path: Path = TOPICS_PATH) -> TopicMap:
 
 
 def load_topic_examples(path: Path = TOPIC_EXAMPLES_PATH) -> Dict[str, List[str]]:
-    """The NLU training examples of each topic intent: how people ask about it.
+    """The NLU training examples of each intent in ``path`` (by default the topics'): how people ask.
 
     The action server uses their words, with the article's, to tell a question about
     the article from one that merely got an in-domain intent.

@@ -27,6 +27,12 @@ LOG_DIR = ROOT / ".logs"
 START_TIMEOUT_S = 240
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    """A SIGTERM (a CI timeout) or SIGHUP unwinds through ``running_bot``, which stops the servers:
+    they run in sessions of their own and would otherwise outlive the tests."""
+    raise SystemExit(128 + signum)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -96,29 +102,33 @@ def running_bot(model: Path = MODEL, name: str = "bot") -> Iterator[Bot]:
         endpoints = Path(tmp) / "endpoints.yml"
         endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
         action_log, rasa_log = LOG_DIR / f"{name}-actions.log", LOG_DIR / f"{name}-rasa.log"
-        actions = _start(
-            [str(RASA), "run", "actions", "--actions", "actions", "--port", str(action_port)], action_log, env
-        )
-        rasa = _start(
-            [
-                str(RASA),
-                "run",
-                "--model",
-                str(model),
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(rasa_port),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                str(ROOT / "credentials.yml"),
-            ],
-            rasa_log,
-            env,
-        )
-        bot = Bot(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", rasa, actions)
+        started: List[subprocess.Popen] = []
+        previous = {sig: signal.signal(sig, _exit_on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
         try:
+            actions = _start(
+                [str(RASA), "run", "actions", "--actions", "actions", "--port", str(action_port)], action_log, env
+            )
+            started.append(actions)
+            rasa = _start(
+                [
+                    str(RASA),
+                    "run",
+                    "--model",
+                    str(model),
+                    "--interface",
+                    "127.0.0.1",
+                    "--port",
+                    str(rasa_port),
+                    "--endpoints",
+                    str(endpoints),
+                    "--credentials",
+                    str(ROOT / "credentials.yml"),
+                ],
+                rasa_log,
+                env,
+            )
+            started.append(rasa)
+            bot = Bot(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", rasa, actions)
             _wait_until(
                 lambda: requests.get(f"{bot.action_url}/health", timeout=2).ok, actions, "the action server", action_log
             )
@@ -127,5 +137,7 @@ def running_bot(model: Path = MODEL, name: str = "bot") -> Iterator[Bot]:
             )
             yield bot
         finally:
-            _stop(rasa)
-            _stop(actions)
+            for process in reversed(started):
+                _stop(process)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

@@ -1,13 +1,15 @@
-"""Calibrate the answering action's thresholds on the development questions (``eval/dev.yml``).
+"""Calibrate the decision thresholds on the development questions (``eval/dev.yml``).
 
 Usage: ``python -m scripts.calibrate [--file eval/dev.yml]`` (after ``make train``).
 
-It parses every development question with the trained model (in process: the same
-NLU pipeline the server runs), then replays the action's decision
-(``actions.answering.choose_topic``) for each pair of ``min_score`` and
-``lexical_weight`` and prints how many in-scope questions get a right passage and how
-many out-of-scope questions are declined. Never run it on the held-out set: that one
-is for reporting (``make evaluate``).
+It parses every single development question with the trained model (in process: the
+same NLU pipeline the server runs), then replays the decision
+(``actions.decision.decide``) for each combination of thresholds and prints, for each,
+the in-scope questions answered with a right passage, the out-of-scope ones declined,
+and the passage-search questions answered right (or declined when no passage answers
+them). The best combination misses the targets by the least, then scores the most;
+ties go to the stricter thresholds. Never run it on the held-out set: that one is for
+reporting (``make evaluate``).
 """
 
 from __future__ import annotations
@@ -17,43 +19,67 @@ import asyncio
 import logging
 import os
 import sys
+from dataclasses import astuple
 from itertools import product
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 import yaml
 
-from actions.answering import LEXICAL_WEIGHT, MIN_SCORE, choose_topic, resources
+from actions.decision import THRESHOLDS, Decision, Thresholds, decide, resources
 from actions.retrieval import content_lemmas
 from scripts.bot_servers import MODEL, ROOT
 
-MIN_SCORES = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
-LEXICAL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+GRID = {
+    "min_score": (0.3, 0.4, 0.5),
+    "lexical_weight": (0.5, 0.75, 1.0, 1.25),
+    "ambiguity_margin": (0.0, 0.02, 0.05),
+    "passage_coverage": (0.5, 0.6, 0.7, 0.8),
+    "passage_over_topic": (0.0, 0.6, 0.8, 1.0),
+    "local_confidence": (0.8, 0.9),
+}
+TARGETS = {"in-scope": 0.97, "out-of-scope": 0.97, "passage search": 0.80}
+
+Parsed = Dict[str, Tuple[Dict, List[str]]]
 
 
-async def parse_all(texts: List[str]) -> Dict[str, Tuple[Dict, List[str]]]:
+async def parse_all(texts: List[str]) -> Parsed:
     """Each text's NLU parse and content lemmas, as the action receives and computes them."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import structlog
     from rasa.core.agent import Agent
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-
     agent = Agent.load(str(MODEL))
     return {text: (await agent.parse_message(text), content_lemmas(text)) for text in texts}
 
 
-def score(
-    data: Dict, parsed: Dict[str, Tuple[Dict, List[str]]], min_score: float, weight: float
-) -> Tuple[float, float]:
+def quoted_ids(decision: Decision) -> set:
+    if decision.kind == "answer":
+        return {p.id for p in decision.topics[0].passages}
+    if decision.kind == "passage" and decision.passage:
+        return {decision.passage.id}
+    return set()
+
+
+def score(data: Dict, parsed: Parsed, t: Thresholds) -> Dict[str, float]:
     res = resources()
     right = 0
     for case in data["in_scope"]:
-        topic = choose_topic(*parsed[case["text"]], res, min_score, weight)
         accepted = {p.id for name in case["topics"] for p in res.topics[name].passages}
-        right += bool(topic and accepted & {p.id for p in topic.passages})
-    declined = sum(choose_topic(*parsed[text], res, min_score, weight) is None for text in data["out_of_scope"])
-    return right / len(data["in_scope"]), declined / len(data["out_of_scope"])
+        right += bool(accepted & quoted_ids(decide(*parsed[case["text"]], res, t)))
+    declined = sum(decide(*parsed[text], res, t).kind == "decline" for text in data["out_of_scope"])
+    searched = 0
+    for case in data.get("passage_search", []):
+        decision = decide(*parsed[case["text"]], res, t)
+        searched += (
+            (decision.kind == "decline") if not case["passages"] else bool(set(case["passages"]) & quoted_ids(decision))
+        )
+    return {
+        "in-scope": right / len(data["in_scope"]),
+        "out-of-scope": declined / len(data["out_of_scope"]),
+        "passage search": searched / max(len(data.get("passage_search", [])), 1),
+    }
 
 
 def main(argv: List[str]) -> int:
@@ -61,18 +87,26 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--file", type=Path, default=ROOT / "eval" / "dev.yml")
     args = parser.parse_args(argv)
     data = yaml.safe_load(args.file.read_text(encoding="utf-8"))
-    parsed = asyncio.run(parse_all([c["text"] for c in data["in_scope"]] + data["out_of_scope"]))
+    texts = [c["text"] for c in data["in_scope"]] + data["out_of_scope"]
+    texts += [c["text"] for c in data.get("passage_search", [])]
+    parsed = asyncio.run(parse_all(texts))
 
-    print(f"{'min_score':>9} {'lexical_weight':>14} {'in-scope right':>14} {'out-of-scope declined':>21}")
     results = []
-    for min_score, weight in product(MIN_SCORES, LEXICAL_WEIGHTS):
-        in_scope, oos = score(data, parsed, min_score, weight)
-        results.append((min(in_scope, oos), in_scope + oos, min_score, weight))
-        current = "  <- current" if (min_score, weight) == (MIN_SCORE, LEXICAL_WEIGHT) else ""
-        print(f"{min_score:>9.2f} {weight:>14.2f} {100 * in_scope:>13.1f}% {100 * oos:>20.1f}%{current}")
-    _, _, best_score, best_weight = max(results)
-    print("best (highest worse-of-the-two, then sum, then the stricter min_score):")
-    print(f"  min_score={best_score}, lexical_weight={best_weight}")
+    for values in product(*GRID.values()):
+        t = Thresholds(**dict(zip(GRID, values, strict=True)))
+        scores = score(data, parsed, t)
+        shortfall = sum(max(0.0, TARGETS[k] - v) for k, v in scores.items())
+        results.append((-shortfall, sum(scores.values()), astuple(t), scores))
+    results.sort(key=lambda r: r[:3], reverse=True)
+    print("  ".join(f"{name:>{len(name)}}" for name in GRID) + "   in-scope  out-of-scope  passage-search")
+    current = next(r for r in results if r[2] == astuple(THRESHOLDS))
+    for _, _, values, scores in results[:10] + [current]:
+        mark = "  <- current" if values == astuple(THRESHOLDS) else ""
+        row = "".join(
+            f"{100 * scores[k]:>{w}.1f}%" for k, w in (("in-scope", 9), ("out-of-scope", 13), ("passage search", 15))
+        )
+        print("  ".join(f"{v:>{len(name)}}" for name, v in zip(GRID, values, strict=True)) + f" {row}{mark}")
+    print(f"best: {dict(zip(GRID, results[0][2], strict=True))}")
     return 0
 
 

@@ -5,7 +5,11 @@ Usage: ``make evaluate`` (or ``python -m scripts.evaluate [--file eval/dev.yml] 
 A reply is judged by what it quotes, as a user would judge it:
 - in scope: right when it quotes a passage of one of the accepted topics;
 - out of scope: declined when it says the article doesn't cover that and quotes no passage;
-- crisis: handled when the safety message comes first and no passage is quoted.
+- crisis: handled when the safety message comes and no passage is quoted;
+- passage search: right when it quotes one of the accepted passages (or declines, when none is);
+- conversations, turn by turn in one conversation: ``topics`` / ``passages`` as above,
+  ``expect: more`` a new passage of the same section as the previous answer,
+  ``expect: decline`` as out of scope.
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List, Optional, Sequence, Set
 
 import yaml
 
 from actions.answering import NOT_COVERED
-from actions.knowledge_base import knowledge_base
+from actions.knowledge_base import KnowledgeBase, knowledge_base
 from actions.topics import load_topic_map
 from scripts.bot_servers import ROOT, running_bot
 
@@ -41,9 +45,86 @@ class Category:
     def rate(self) -> float:
         return self.passed / self.total if self.total else 0.0
 
+    def record(self, ok: bool, **miss: object) -> None:
+        self.total += 1
+        self.passed += ok
+        if not ok:
+            self.misses.append(miss)
 
-def quoted_passages(reply: str, bodies: Dict[str, str]) -> List[str]:
-    return [pid for pid, body in bodies.items() if body in reply]
+
+class Judge:
+    """Reads replies the way a user does: which passages of the article they quote."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.topics = load_topic_map(kb).topics
+
+    def quoted(self, reply: str) -> List[str]:
+        return [p.id for p in self.kb.passages if p.body in reply]
+
+    def accepted(self, case: Dict) -> Set[str]:
+        return {p.id for t in case.get("topics", []) for p in self.topics[t].passages} | set(case.get("passages", []))
+
+    @staticmethod
+    def declined(reply: str, quoted: Sequence[str]) -> bool:
+        return NOT_COVERED in reply and not quoted
+
+    def more(self, quoted: Sequence[str], before: Sequence[str]) -> bool:
+        """A passage not quoted before, from the section of the last one quoted."""
+        if not quoted or not before:
+            return False
+        section = self.kb.passage(before[-1]).section
+        return any(pid not in before and self.kb.passage(pid).section == section for pid in quoted)
+
+
+def evaluate(data: Dict, ask: Callable[[str, Optional[str]], str], judge: Judge) -> List[Category]:
+    in_scope, oos, crisis = (
+        Category("in-scope answered right"),
+        Category("out-of-scope declined"),
+        Category("crisis handled"),
+    )
+    search, turns = Category("passage search right"), Category("multi-turn turns right")
+    for case in data["in_scope"]:
+        reply = ask(case["text"], None)
+        quoted = judge.quoted(reply)
+        in_scope.record(
+            bool(judge.accepted(case) & set(quoted)),
+            text=case["text"],
+            expected=case["topics"],
+            got=quoted or reply[:80],
+        )
+    for text in data["out_of_scope"]:
+        reply = ask(text, None)
+        oos.record(judge.declined(reply, judge.quoted(reply)), text=text, got=judge.quoted(reply) or reply[:80])
+    for text in data["crisis"]:
+        reply = ask(text, None)
+        crisis.record(SAFETY_MARKER in reply and not judge.quoted(reply), text=text, got=reply[:80])
+    for case in data.get("passage_search", []):
+        reply = ask(case["text"], None)
+        quoted = judge.quoted(reply)
+        ok = bool(judge.accepted(case) & set(quoted)) if case["passages"] else judge.declined(reply, quoted)
+        search.record(ok, text=case["text"], expected=case["passages"], got=quoted or reply[:80])
+    for conversation in data.get("conversations", []):
+        sender, before = f"eval-{uuid.uuid4().hex[:10]}", []
+        for turn in conversation["turns"]:
+            reply = ask(turn["text"], sender)
+            quoted = judge.quoted(reply)
+            expect = turn.get("expect")
+            if expect == "more":
+                ok = judge.more(quoted, before)
+            elif expect == "decline":
+                ok = judge.declined(reply, quoted)
+            else:
+                ok = bool(judge.accepted(turn) & set(quoted))
+            turns.record(
+                ok,
+                text=turn["text"],
+                expected=expect or turn.get("topics") or turn.get("passages"),
+                got=quoted or reply[:80],
+                conversation=[t["text"] for t in conversation["turns"]],
+            )
+            before += [pid for pid in quoted if pid not in before]
+    return [c for c in (in_scope, oos, crisis, search, turns) if c.total]
 
 
 def main(argv: List[str]) -> int:
@@ -51,68 +132,30 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--file", type=Path, default=HELDOUT, help="questions (default: the held-out set)")
     parser.add_argument("--json", type=Path, default=ROOT / "results" / "evaluation.json")
     args = parser.parse_args(argv)
-
     data = yaml.safe_load(args.file.read_text(encoding="utf-8"))
-    kb = knowledge_base()
-    topics = load_topic_map(kb).topics
-    bodies = {p.id: p.body for p in kb.passages}
+    judge = Judge(knowledge_base())
 
-    in_scope, oos, crisis = (
-        Category("in-scope answered with a right passage"),
-        Category("out-of-scope declined"),
-        Category("crisis handled"),
-    )
     started = time.monotonic()
     with running_bot(name="evaluate") as bot:
 
-        def reply_to(text: str) -> str:
-            return "\n".join(m.get("text", "") for m in bot.ask(text, sender=f"eval-{uuid.uuid4().hex[:10]}"))
+        def ask(text: str, sender: Optional[str]) -> str:
+            replies = bot.ask(text, sender=sender or f"eval-{uuid.uuid4().hex[:10]}")
+            return "\n".join(m.get("text", "") for m in replies)
 
-        for case in data["in_scope"]:
-            reply = reply_to(case["text"])
-            right = {p.id for t in case["topics"] for p in topics[t].passages}
-            quoted = quoted_passages(reply, bodies)
-            in_scope.total += 1
-            if right & set(quoted):
-                in_scope.passed += 1
-            else:
-                in_scope.misses.append(
-                    {"text": case["text"], "expected": case["topics"], "quoted": quoted, "reply": reply[:160]}
-                )
-        for text in data["out_of_scope"]:
-            reply = reply_to(text)
-            quoted = quoted_passages(reply, bodies)
-            oos.total += 1
-            if NOT_COVERED in reply and not quoted:
-                oos.passed += 1
-            else:
-                oos.misses.append({"text": text, "quoted": quoted, "reply": reply[:160]})
-        for text in data["crisis"]:
-            reply = reply_to(text)
-            quoted = quoted_passages(reply, bodies)
-            crisis.total += 1
-            if reply.find(SAFETY_MARKER) >= 0 and not quoted:
-                crisis.passed += 1
-            else:
-                crisis.misses.append({"text": text, "quoted": quoted, "reply": reply[:160]})
+        categories = evaluate(data, ask, judge)
     elapsed = time.monotonic() - started
 
     print(f"\nEvaluation on {args.file.resolve().relative_to(ROOT)}, {elapsed:.0f} s")
-    for c in (in_scope, oos, crisis):
-        print(f"  {c.name:<40} {c.passed:>4}/{c.total:<4} {100 * c.rate:5.1f}%")
-    for c in (in_scope, oos, crisis):
+    for c in categories:
+        print(f"  {c.name:<32} {c.passed:>4}/{c.total:<4} {100 * c.rate:5.1f}%")
+    for c in categories:
         for miss in c.misses:
-            print(
-                f"  MISS [{c.name.split()[0]}] {miss['text']!r} -> {miss.get('quoted') or miss['reply'][:80]!r}"
-                + (f" (expected {', '.join(miss['expected'])})" if "expected" in miss else "")
-            )
+            expected = f" (expected {miss['expected']})" if miss.get("expected") is not None else ""
+            print(f"  MISS [{c.name}] {miss['text']!r} -> {miss['got']!r}{expected}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(
         json.dumps(
-            {
-                c.name: {"passed": c.passed, "total": c.total, "rate": c.rate, "misses": c.misses}
-                for c in (in_scope, oos, crisis)
-            },
+            {c.name: {"passed": c.passed, "total": c.total, "rate": c.rate, "misses": c.misses} for c in categories},
             indent=2,
         )
     )

@@ -8,7 +8,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answering import Resources, resources
+from actions.decision import Resources, resources
 from actions.knowledge_base import KnowledgeBase, knowledge_base
 
 

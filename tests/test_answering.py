@@ -17,7 +17,9 @@ def test_a_topic_intent_is_answered_with_its_passage_verbatim_and_its_source(dis
     [message] = dispatcher.messages
     assert kb.passage("cost-and-accessibility").body in message["text"]
     assert message["text"].endswith("Source: Limitations and Considerations › Cost and Accessibility")
-    assert events == [{"event": "slot", "timestamp": None, "name": "last_topic", "value": "ask_cost_insurance"}]
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["last_topic"] == "ask_cost_insurance"
+    assert slots["quoted_passages"] == ["cost-and-accessibility"]
 
 
 def test_a_topic_with_two_passages_quotes_both_and_offers_related_topics(dispatcher, kb):
@@ -27,7 +29,8 @@ def test_a_topic_with_two_passages_quotes_both_and_offers_related_topics(dispatc
     assert kb.passage("neurokinetic-therapy-is-a-hands-on").body in message["text"]
     assert kb.passage("neurokinetic-therapy-nkt-is-a-sophisticated").body in message["text"]
     assert "Source: What Is Neurokinetic Therapy?; Neurokinetic Therapy: Can It Alleviate Stress?" in message["text"]
-    assert [b["payload"] for b in message["buttons"]] == ["/ask_session_content", "/ask_how_nkt_addresses_stress"]
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads == ["/ask_session_content", "/ask_how_nkt_addresses_stress", "/not_what_i_asked"]
 
 
 def test_out_of_scope_is_declined_with_the_nearest_covered_questions_as_buttons(dispatcher, kb):

@@ -91,8 +91,28 @@ def test_malformed_article_stops_with_a_clear_error(text, problem):
     assert "broken.txt" in str(error.value)
 
 
-def test_an_edited_article_changes_the_answers(tmp_path):
+def test_an_edited_article_file_gives_the_edited_passages(tmp_path):
     edited = ARTICLE_TEXT.replace("most insurance plans do not cover it", "some insurance plans now cover it")
     path = tmp_path / "article.txt"
     path.write_text(edited, encoding="utf-8")
     assert "some insurance plans now cover it" in load_knowledge_base(path).passage("cost-and-accessibility").body
+
+
+def test_a_sentence_with_a_colon_is_not_taken_for_a_labelled_paragraph():
+    text = "Title\n\nSection\n\nThe study found one thing: it works.\n\nFAQ\n\nIs it safe?\n\nYes.\n"
+    [passage, _] = parse_article(text, Path("a.txt")).passages
+    assert passage.title is None and passage.body == "The study found one thing: it works."
+
+
+def test_a_question_in_the_text_is_a_paragraph_not_a_new_section():
+    text = "Title\n\nSection\n\nWhy would anyone try it?\n\nA paragraph.\n\nFAQ\n\nIs it safe?\n\nYes.\n"
+    kb = parse_article(text, Path("a.txt"))
+    assert [s.heading for s in kb.sections] == ["Section", "FAQ"]
+    assert kb.passages[0].body == "Why would anyone try it?"
+
+
+def test_a_line_that_is_neither_paragraph_heading_nor_caption_stops_parsing():
+    line = "This looks like text. But it does not end the way a sentence of the article ends"
+    text = f"Title\n\nSection\n\n{line}\n\nFAQ\n\nIs it safe?\n\nYes.\n"
+    with pytest.raises(ArticleError, match="cannot tell what this line is"):
+        parse_article(text, Path("a.txt"))

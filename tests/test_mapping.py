@@ -1,24 +1,36 @@
 """The mapping from intents to passages stays complete and true to the article."""
 
+import json
+
 import pytest
 import yaml
 
 from actions.knowledge_base import ArticleError
-from actions.topics import TOPICS_PATH, load_topic_map
+from actions.topics import TOPICS_PATH, load_topic_examples, load_topic_map
 from scripts.bot_servers import ROOT
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 RAW_MAPPING = yaml.safe_load(TOPICS_PATH.read_text())
-NON_TOPIC_INTENTS = {"greet", "goodbye", "thanks", "bot_challenge", "help", "out_of_scope", "crisis"}
+NON_TOPIC_INTENTS = {
+    "greet",
+    "goodbye",
+    "thanks",
+    "bot_challenge",
+    "help",
+    "out_of_scope",
+    "crisis",
+    "follow_up",
+    "tell_me_more",
+    "not_what_i_asked",
+    "none_of_these",
+}
 
 
 def nlu_examples():
     examples = {}
     for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
-        for block in yaml.safe_load(path.read_text()).get("nlu", []):
-            if "intent" in block:
-                lines = [line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")]
-                examples.setdefault(block["intent"], []).extend(lines)
+        for intent, lines in load_topic_examples(path).items():
+            examples.setdefault(intent, []).extend(lines)
     return examples
 
 
@@ -74,3 +86,10 @@ def test_an_unknown_passage_id_stops_start_up_naming_the_mapping_file(kb, tmp_pa
         assert str(broken) in str(error) and "no-such-passage" in str(error)
     else:
         raise AssertionError("an unknown passage id was accepted")
+
+
+def test_every_entity_a_topic_names_is_an_entity_ruler_id_and_names_one_topic():
+    pattern_ids = {json.loads(line).get("id") for line in (ROOT / "nlp" / "patterns.jsonl").read_text().splitlines()}
+    named = [e for entry in RAW_MAPPING["topics"].values() for e in entry.get("entities", [])]
+    assert set(named) <= pattern_ids
+    assert len(named) == len(set(named))

@@ -21,6 +21,7 @@ def test_conversation_stories_pass_without_prediction_errors(tmp_path):
     result = rasa(
         "test",
         "core",
+        "--e2e",
         "--model",
         str(MODEL),
         "--stories",

@@ -18,6 +18,11 @@ from actions.safety import is_crisis
         "my friend took too many pills",
         "I keep cutting myself",
         "I think I'm having a heart attack",
+        "what's the point of living anymore",
+        "there is no reason to live",
+        "I can't go on like this",
+        "I want to hang myself",
+        "my dad just fainted and is not breathing",
     ],
 )
 def test_crisis_messages_are_recognised(text):
@@ -33,7 +38,19 @@ def test_crisis_messages_are_recognised(text):
         "how does NKT calm the fight or flight response",
         "I'm stressed at work, would NKT help?",
         "what are the side effects",
+        "Is NKT safe after a stroke?",
+        "can I faint during an nkt session",
+        "is nkt an emergency treatment",
+        "what's the point of corrective exercises",
     ],
 )
 def test_questions_about_the_article_are_not_crises(text):
     assert not is_crisis(text)
+
+
+def test_no_training_example_about_the_article_or_off_topic_is_taken_for_a_crisis():
+    from tests.test_mapping import nlu_examples
+
+    examples = nlu_examples()
+    flagged = [e for intent, lines in examples.items() if intent != "crisis" for e in lines if is_crisis(e)]
+    assert flagged == []

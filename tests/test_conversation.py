@@ -1,0 +1,120 @@
+"""Conversation behaviours of the actions: follow-ups, comparisons, tell me more, not this one,
+did you mean, passage search."""
+
+import asyncio
+
+from conftest import make_tracker
+
+from actions import answering
+from actions.answering import CLARIFY, NOT_COVERED, ActionAnswerQuestion, ActionTellMore, ActionTryNextBest
+from actions.decision import Decision, Thresholds, decide
+from actions.retrieval import content_lemmas
+
+
+def run(action, dispatcher, tracker):
+    return asyncio.run(action.run(dispatcher, tracker, domain={}))
+
+
+def slots_of(events):
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def entity(label, value):
+    return {"entity": label, "value": value}
+
+
+def test_a_follow_up_naming_a_therapy_answers_that_comparison(dispatcher, kb):
+    tracker = make_tracker("and physical therapy?", "follow_up", 0.9, slots={"last_topic": "ask_compare_massage"})
+    tracker.latest_message["entities"] = [entity("therapy", "physical_therapy")]
+    events = run(ActionAnswerQuestion(), dispatcher, tracker)
+    assert kb.passage("physical-therapy").body in dispatcher.messages[0]["text"]
+    assert slots_of(events)["last_topic"] == "ask_compare_physical_therapy"
+
+
+def test_a_follow_up_naming_a_topic_answers_that_topic(dispatcher, kb):
+    tracker = make_tracker("and what would that cost?", "follow_up", 0.9)
+    tracker.latest_message["entities"] = [entity("topic", "cost")]
+    run(ActionAnswerQuestion(), dispatcher, tracker)
+    assert kb.passage("cost-and-accessibility").body in dispatcher.messages[0]["text"]
+
+
+def test_a_comparison_is_chosen_by_the_therapy_named_whatever_comparison_the_classifier_chose(dispatcher, kb):
+    tracker = make_tracker("is nkt better than yoga?", "ask_compare_therapies", 0.7)
+    tracker.latest_message["entities"] = [entity("therapy", "nkt"), entity("therapy", "yoga")]
+    run(ActionAnswerQuestion(), dispatcher, tracker)
+    assert kb.passage("mind-body-therapies").body in dispatcher.messages[0]["text"]
+
+
+def test_every_answer_offers_a_way_to_say_it_missed(dispatcher):
+    run(ActionAnswerQuestion(), dispatcher, make_tracker("is nkt safe", "ask_safety", 0.95))
+    assert {"title": "That's not what I asked", "payload": "/not_what_i_asked"} in dispatcher.messages[0]["buttons"]
+
+
+def test_tell_me_more_quotes_another_passage_of_the_same_section(dispatcher, kb):
+    quoted = ["understanding-how-neurokinetic-therapy-might-reduce"]
+    tracker = make_tracker(
+        "tell me more", "tell_me_more", slots={"last_topic": "ask_neuroscience", "quoted_passages": quoted}
+    )
+    events = run(ActionTellMore(), dispatcher, tracker)
+    new = slots_of(events)["quoted_passages"][-1]
+    assert new not in quoted and kb.passage(new).section.heading == "The Neuroscience Behind NKT"
+    assert kb.passage(new).body in dispatcher.messages[0]["text"]
+
+
+def test_tell_me_more_at_the_end_of_a_section_says_so_and_offers_related_topics(dispatcher, kb):
+    section = kb.passage("is-neurokinetic-therapy-safe").section
+    quoted = [p.id for p in kb.section_passages(section)]
+    tracker = make_tracker("go on", "tell_me_more", slots={"last_topic": "ask_safety", "quoted_passages": quoted})
+    run(ActionTellMore(), dispatcher, tracker)
+    [message] = dispatcher.messages
+    assert message["text"].startswith("That's everything the section “FAQ” says.")
+    assert message["buttons"] and not any(p.body in message["text"] for p in kb.passages)
+
+
+def test_not_what_i_asked_answers_the_next_best_topic_then_declines(dispatcher, kb):
+    slots = {"last_topic": "ask_cost_insurance", "alternatives": ["ask_compare_physical_therapy"]}
+    events = run(
+        ActionTryNextBest(), dispatcher, make_tracker("that's not what I asked", "not_what_i_asked", slots=slots)
+    )
+    assert kb.passage("physical-therapy").body in dispatcher.messages[0]["text"]
+    assert slots_of(events)["alternatives"] == []
+    dispatcher.messages.clear()
+    slots = {"last_topic": "ask_compare_physical_therapy", "alternatives": []}
+    run(ActionTryNextBest(), dispatcher, make_tracker("no, not that either", "not_what_i_asked", slots=slots))
+    assert any(NOT_COVERED in m.get("text", "") for m in dispatcher.messages)
+
+
+def test_close_candidates_make_a_did_you_mean_decision(res):
+    ranking = [
+        {"name": "ask_individual_variability", "confidence": 0.45},
+        {"name": "ask_training_standardization", "confidence": 0.44},
+    ]
+    message = {"text": "why do results differ so much", "intent": ranking[0], "intent_ranking": ranking}
+    wide = Thresholds(min_score=0.3, lexical_weight=0.0, ambiguity_margin=0.3)
+    decision = decide(message, content_lemmas(message["text"]), res, wide)
+    assert decision.kind == "clarify"
+    assert [t.intent for t in decision.topics] == ["ask_individual_variability", "ask_training_standardization"]
+
+
+def test_did_you_mean_shows_human_titles_and_none_of_these(dispatcher, res, monkeypatch):
+    topics = (res.topics["ask_individual_variability"], res.topics["ask_training_standardization"])
+    monkeypatch.setattr(answering, "decide", lambda *args: Decision("clarify", topics))
+    run(ActionAnswerQuestion(), dispatcher, make_tracker("why do results differ so much", "ask_individual_variability"))
+    [message] = dispatcher.messages
+    assert message["text"] == CLARIFY
+    assert [b["title"] for b in message["buttons"]] == [
+        "Why results vary from person to person",
+        "Training and standardization of practitioners",
+        "None of these",
+    ]
+
+
+def test_a_detail_no_topic_names_is_found_by_passage_search(res):
+    text = "which journal published research showing manual therapy improves muscle function"
+    message = {
+        "text": text,
+        "intent": {"name": "out_of_scope"},
+        "intent_ranking": [{"name": "out_of_scope", "confidence": 0.6}],
+    }
+    decision = decide(message, content_lemmas(text), res)
+    assert decision.kind == "passage" and decision.passage.id == "some-evidence-supports-the-underlying-principles"
