@@ -148,15 +148,17 @@ class ActionTellMore(Action):
         if not quoted or not res.kb.has_passage(quoted[-1]):
             dispatcher.utter_message(text=NOTHING_BEFORE, buttons=buttons_for(main_topics(res)))
             return []
+        # the section of the answer's main passage (a topic's first); relevance to the latest one
+        section = res.kb.passage(quoted[0]).section if res.kb.has_passage(quoted[0]) else None
         last = res.kb.passage(quoted[-1])
-        remaining = [p for p in res.kb.section_passages(last.section) if p.id not in quoted]
+        remaining = [p for p in res.kb.section_passages(section or last.section) if p.id not in quoted]
         if not remaining:
             topic = res.topics.get(tracker.get_slot("last_topic") or "")
             related = [res.topics[n] for n in topic.related] if topic else []
             related = related or nearest_topics(
                 retrieval.content_lemmas(last.body), res, exclude=[t for t in [topic] if t]
             )
-            text = END_OF_SECTION.format(heading=last.section.heading)
+            text = END_OF_SECTION.format(heading=(section or last.section).heading)
             dispatcher.utter_message(text=f"{text} Related topics:", buttons=buttons_for(related[:MAX_SUGGESTIONS]))
             return []
         relevance = dict(res.passage_index.scores(retrieval.content_lemmas(last.body)))

@@ -118,3 +118,10 @@ def test_a_detail_no_topic_names_is_found_by_passage_search(res):
     }
     decision = decide(message, content_lemmas(text), res)
     assert decision.kind == "passage" and decision.passage.id == "some-evidence-supports-the-underlying-principles"
+
+
+def test_tell_me_more_after_a_two_passage_answer_continues_in_the_main_passages_section(dispatcher, kb):
+    quoted = ["neurokinetic-therapy-is-a-hands-on", "neurokinetic-therapy-nkt-is-a-sophisticated"]
+    tracker = make_tracker("more", "tell_me_more", slots={"last_topic": "ask_what_is_nkt", "quoted_passages": quoted})
+    events = run(ActionTellMore(), dispatcher, tracker)
+    assert kb.passage(slots_of(events)["quoted_passages"][-1]).section.heading == "What Is Neurokinetic Therapy?"
