@@ -35,7 +35,7 @@ class Thresholds:
 
     min_score: float = 0.5  # classifier confidence + lexical_weight x normalised BM25
     lexical_weight: float = 1.25
-    ambiguity_margin: float = 0.02  # closer than this: "did you mean …?"
+    ambiguity_margin: float = 0.05  # closer than this: "did you mean …?"
     passage_coverage: float = 0.8  # share of the question a passage must cover
     passage_over_topic: float = 1.0  # below this topic score, a covering passage answers instead
     local_confidence: float = 0.9  # a local request is answered only above this confidence

@@ -57,7 +57,16 @@ class EntityRulerExtractor(SpacyEntityExtractor):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
-    """Rasa's logistic regression intent classifier, safe for messages without features."""
+    """Rasa's logistic regression intent classifier, safe for messages without features,
+    with the inverse regularisation strength ``C`` configurable."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0}
+
+    def __init__(self, config: Dict[Text, Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.clf.set_params(C=self.config["C"])
 
     def process(self, messages: List[Message]) -> List[Message]:
         featured = [m for m in messages if m.get_sparse_features(attribute=TEXT)[1] is not None]

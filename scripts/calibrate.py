@@ -43,14 +43,14 @@ TARGETS = {"in-scope": 0.97, "out-of-scope": 0.97, "passage search": 0.80}
 Parsed = Dict[str, Tuple[Dict, List[str]]]
 
 
-async def parse_all(texts: List[str]) -> Parsed:
+async def parse_all(texts: List[str], model: Path = MODEL) -> Parsed:
     """Each text's NLU parse and content lemmas, as the action receives and computes them."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import structlog
     from rasa.core.agent import Agent
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    agent = Agent.load(str(MODEL))
+    agent = Agent.load(str(model))
     return {text: (await agent.parse_message(text), content_lemmas(text)) for text in texts}
 
 
@@ -85,11 +85,12 @@ def score(data: Dict, parsed: Parsed, t: Thresholds) -> Dict[str, float]:
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, default=ROOT / "eval" / "dev.yml")
+    parser.add_argument("--model", type=Path, default=MODEL, help="a trained model (default: models/nkt.tar.gz)")
     args = parser.parse_args(argv)
     data = yaml.safe_load(args.file.read_text(encoding="utf-8"))
     texts = [c["text"] for c in data["in_scope"]] + data["out_of_scope"]
     texts += [c["text"] for c in data.get("passage_search", [])]
-    parsed = asyncio.run(parse_all(texts))
+    parsed = asyncio.run(parse_all(texts, args.model))
 
     results = []
     for values in product(*GRID.values()):
