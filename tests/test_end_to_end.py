@@ -1,6 +1,7 @@
 """End to end: the real rasa server and action server on loopback, asked over the REST channel."""
 
 import pytest
+import requests
 
 from actions.answering import NOT_COVERED
 
@@ -112,3 +113,42 @@ def test_html_in_a_message_is_declined_as_text_and_not_echoed(bot, kb):
     text = reply_text(bot.ask("<img src=x onerror=alert(1)> <script>alert('nkt')</script>"))
     assert NOT_COVERED in text
     assert "<script" not in text and "onerror" not in text
+
+
+@pytest.mark.parametrize(
+    "body, complaint",
+    [
+        ({"sender": "a"}, '"message" must be a string'),
+        ({"sender": "a", "message": 5}, '"message" must be a string'),
+        ({"message": "is nkt safe"}, '"sender" must be a non-empty string'),
+        ({"sender": "x" * 500, "message": "is nkt safe"}, '"sender" must be a non-empty string'),
+        ({"sender": "a", "message": "stress " * 15000}, "please ask in at most 1000"),
+        ([1, 2], "must be a JSON object"),
+        (b'{"sender": "a", "message": "\xff\xfe nkt"}', "must be JSON"),
+        (b"{not json", "must be JSON"),
+    ],
+    ids=[
+        "no message",
+        "number message",
+        "no sender",
+        "huge sender",
+        "100 KB message",
+        "list",
+        "invalid utf-8",
+        "bad json",
+    ],
+)
+def test_a_bad_request_gets_a_400_that_says_what_is_wrong_and_the_bot_answers_after(bot, kb, body, complaint):
+    url = f"{bot.url}/webhooks/rest/webhook"
+    if isinstance(body, bytes):
+        response = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=30)
+    else:
+        response = requests.post(url, json=body, timeout=30)
+    assert response.status_code == 400 and complaint in response.json()["message"]
+    assert kb.passage("is-neurokinetic-therapy-safe").body in reply_text(bot.ask("is nkt safe?"))
+
+
+@pytest.mark.parametrize("message", ["is nkt \x00\x07 safe?", "هل العلاج آمن؟ 🙂", "'; DROP TABLE events; --"])
+def test_control_characters_other_scripts_and_sql_looking_text_get_an_ordinary_reply(bot, message):
+    replies = bot.ask(message)
+    assert replies and all(isinstance(r.get("text"), str) for r in replies)
