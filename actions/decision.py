@@ -21,8 +21,9 @@ FOLLOW_UP_INTENT = "follow_up"
 # never discusses (always declined), a request for local information (a place, "near
 # me": declined unless the classifier is sure of a topic, answered then with a note).
 OTHER_THERAPY = "other_therapy"
+OTHER_TOPIC = "other_topic"  # products, supplements, diets, yoga poses, NKT course details
 LOCAL_REQUEST = "local_request"
-UNCOVERED_ENTITIES = frozenset({OTHER_THERAPY, LOCAL_REQUEST})
+UNCOVERED_ENTITIES = frozenset({OTHER_THERAPY, OTHER_TOPIC, LOCAL_REQUEST})
 COMPARISON_PREFIX = "ask_compare_"
 MAX_CHOICES = 3
 MAX_FOLLOW_UP_WORDS = 8
@@ -153,7 +154,7 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
     if is_button_payload(text):
         return Decision("answer", (res.topics[intent],)) if intent in res.topics else DECLINE
     kinds = {e.get("entity") for e in message.get("entities") or []}
-    if OTHER_THERAPY in kinds or not shares_article_vocabulary(lemmas, res):
+    if kinds & {OTHER_THERAPY, OTHER_TOPIC} or not shares_article_vocabulary(lemmas, res):
         return DECLINE
 
     ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]

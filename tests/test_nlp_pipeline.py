@@ -13,6 +13,10 @@ from actions.retrieval import content_lemmas, entity_ids
         ("does it lower cortisol via the vagus nerve", [("topic", "cortisol"), ("topic", "vagus_nerve")]),
         ("is acupuncture better", [("other_therapy", "acupuncture")]),
         (
+            "best yoga poses or magnesium for stress",
+            [("therapy", "yoga"), ("other_topic", "poses"), ("other_topic", "supplements")],
+        ),
+        (
             "find an nkt practitioner near me in chicago",
             [
                 ("therapy", "nkt"),
