@@ -13,7 +13,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PROMPT_TOOLKIT_NO_CPR ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install build train validate shell run actions test lint evaluate clean
+.PHONY: help install build train validate shell run actions test lint evaluate bench clean
 
 help:
 	@echo "make shell     talk to the assistant in the terminal (sets everything up first)"
@@ -24,6 +24,7 @@ help:
 	@echo "make validate  rasa data validate"
 	@echo "make run       rasa server (REST on 127.0.0.1:5005) + action server"
 	@echo "make evaluate  score the trained bot on the held-out questions in eval/heldout.yml"
+	@echo "make bench     latency and throughput of the bot over REST on loopback"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/find-python310
 	@py=$$(scripts/find-python310) || exit 1; \
@@ -75,6 +76,10 @@ test: $(MODEL)
 
 evaluate: $(MODEL)
 	$(BIN)/python -m scripts.evaluate
+
+# latency and throughput over REST on loopback (ours only so far; see scripts/bench.py)
+bench: $(MODEL)
+	$(BIN)/python -m scripts.bench
 
 clean:
 	rm -rf models .rasa nlp/build results .logs .pytest_cache
