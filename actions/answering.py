@@ -115,7 +115,7 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=EMPTY, buttons=buttons_for(main_topics(res)))
             return []
         if (message.get("intent") or {}).get("name") == "none_of_these":
-            dispatcher.utter_message(text=f"{NOT_COVERED} {MAIN_TOPICS}", buttons=buttons_for(main_topics(res)))
+            decline(dispatcher, [], res)  # nothing is near what none of the offered topics was
             return forget_thread()
 
         return respond(dispatcher, message, res)
@@ -161,7 +161,7 @@ class ActionTellMore(Action):
             text = END_OF_SECTION.format(heading=(section or last.section).heading)
             dispatcher.utter_message(text=f"{text} Related topics:", buttons=buttons_for(related[:MAX_SUGGESTIONS]))
             return []
-        relevance = dict(res.passage_index.scores(retrieval.content_lemmas(last.body)))
+        relevance = dict(res.passage_index.scores(res.passage_index.terms(last.id)))
         following = max(remaining, key=lambda p: relevance.get(p.id, 0.0))  # ties: article order
         return answer_passage(dispatcher, following, quoted)
 

@@ -101,11 +101,6 @@ def content_lemmas(text: str) -> List[str]:
     return lemmas
 
 
-def entity_ids(text: str) -> List[Tuple[str, str]]:
-    """(label, normalised id) of the therapies and topics the entity ruler finds."""
-    return [(ent.label_, ent.ent_id_ or ent.text.lower()) for ent in nlp()(text).ents]
-
-
 @dataclass(frozen=True)
 class Bm25Index:
     """Okapi BM25 over documents given as lemma lists."""
@@ -133,6 +128,10 @@ class Bm25Index:
     @property
     def vocabulary(self) -> FrozenSet[str]:
         return frozenset(self.idf)
+
+    def terms(self, key: str) -> List[str]:
+        """The lemmas of document ``key``, as indexed (no need to run spaCy on it again)."""
+        return list(self.term_freqs[self.keys.index(key)])
 
     def coverage(self, query: Sequence[str], key: str) -> float:
         """The share of the query's information (idf mass) that document ``key`` contains.

@@ -2,7 +2,13 @@
 
 import pytest
 
-from actions.retrieval import content_lemmas, entity_ids
+from actions.retrieval import content_lemmas, nlp
+from nlp.components import EntityRulerExtractor
+
+
+def entity_ids(text):
+    """(label, value) as the Rasa component passes them on."""
+    return [(e["entity"], e["value"]) for e in EntityRulerExtractor._extract_entities(nlp()(text))]
 
 
 @pytest.mark.parametrize(
