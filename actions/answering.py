@@ -42,6 +42,19 @@ def quote(passages: Sequence[Passage]) -> str:
     return "\n\n".join(p.body for p in passages) + "\n\nSource: " + "; ".join(sources)
 
 
+def quote_data(passages: Sequence[Passage], title: Optional[str] = None) -> Dict[str, Any]:
+    """The same quote as structured data, sent along as message metadata (``article_quote``):
+    the web and Slack channels render it in their own idiom (a bold title, the source as a
+    link or context line); REST and the shell ignore it and show the plain text."""
+    return {
+        "title": title,
+        "passages": [
+            {"id": p.id, "text": p.body, "section": p.section.heading, "anchor": p.section.anchor, "label": p.title}
+            for p in passages
+        ],
+    }
+
+
 def buttons_for(topics: Sequence[Topic]) -> List[Dict[Text, Any]]:
     return [{"title": t.title, "payload": t.payload} for t in topics]
 
@@ -78,7 +91,11 @@ def answer_topic(
     related = [res.topics[name] for name in topic.related]
     if local:
         dispatcher.utter_message(text=NO_LOCAL_INFORMATION)
-    dispatcher.utter_message(text=quote(topic.passages), buttons=buttons_for(related) + [NOT_WHAT_I_ASKED])
+    dispatcher.utter_message(
+        text=quote(topic.passages),
+        buttons=buttons_for(related) + [NOT_WHAT_I_ASKED],
+        article_quote=quote_data(topic.passages, topic.title),
+    )
     return [
         SlotSet("last_topic", topic.intent),
         SlotSet("quoted_passages", [p.id for p in topic.passages]),
@@ -89,7 +106,9 @@ def answer_topic(
 def answer_passage(
     dispatcher: CollectingDispatcher, passage: Passage, quoted: Sequence[str] = (), alternatives: Sequence[str] = ()
 ) -> List[EventType]:
-    dispatcher.utter_message(text=quote([passage]), buttons=[NOT_WHAT_I_ASKED])
+    dispatcher.utter_message(
+        text=quote([passage]), buttons=[NOT_WHAT_I_ASKED], article_quote=quote_data([passage], passage.title)
+    )
     return [SlotSet("quoted_passages", [*quoted, passage.id]), SlotSet("alternatives", list(alternatives))]
 
 

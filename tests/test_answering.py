@@ -17,6 +17,10 @@ def test_a_topic_intent_is_answered_with_its_passage_verbatim_and_its_source(dis
     [message] = dispatcher.messages
     assert kb.passage("cost-and-accessibility").body in message["text"]
     assert message["text"].endswith("Source: Limitations and Considerations › Cost and Accessibility")
+    [quoted] = message["article_quote"]["passages"]  # what the web and Slack channels render
+    assert quoted["text"] == kb.passage("cost-and-accessibility").body
+    assert (quoted["section"], quoted["label"]) == ("Limitations and Considerations", "Cost and Accessibility")
+    assert quoted["anchor"] == "limitations-and-considerations"
     slots = {e["name"]: e["value"] for e in events}
     assert slots["last_topic"] == "ask_cost_insurance"
     assert slots["quoted_passages"] == ["cost-and-accessibility"]
