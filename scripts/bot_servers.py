@@ -92,12 +92,18 @@ def _wait_until(ready, process: subprocess.Popen, what: str, log: Path) -> None:
 
 
 @contextmanager
-def running_bot(model: Path = MODEL, name: str = "bot") -> Iterator[Bot]:
-    """The trained bot, served on free loopback ports, stopped on exit."""
+def running_bot(
+    model: Path = MODEL,
+    name: str = "bot",
+    credentials: Path = ROOT / "credentials.yml",
+    extra_env: Optional[Dict[str, str]] = None,
+) -> Iterator[Bot]:
+    """The trained bot, served on free loopback ports, stopped on exit. ``credentials`` picks the
+    channels (e.g. slack/credentials.yml); ``extra_env`` fills the variables it names."""
     if not model.exists():
         raise FileNotFoundError(f"{model} is missing: run `make train` first")
     rasa_port, action_port = free_port(), free_port()
-    env = {**os.environ, "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2", **(extra_env or {})}
     with tempfile.TemporaryDirectory() as tmp:
         endpoints = Path(tmp) / "endpoints.yml"
         endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
@@ -122,7 +128,7 @@ def running_bot(model: Path = MODEL, name: str = "bot") -> Iterator[Bot]:
                     "--endpoints",
                     str(endpoints),
                     "--credentials",
-                    str(ROOT / "credentials.yml"),
+                    str(credentials),
                 ],
                 rasa_log,
                 env,
