@@ -8,12 +8,16 @@ BIN := $(VENV)/bin
 RASA := $(BIN)/rasa
 MODEL := models/nkt.tar.gz
 PIPELINE := nlp/build/en_nkt/config.cfg
+NODE_MODULES := node_modules/.package-lock.json
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/article/*' 2>/dev/null) nlp/components.py actions/safety.py
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PROMPT_TOOLKIT_NO_CPR ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
+# Rasa 3.6's dependencies print pages of deprecation warnings at every start; they are not ours to fix
+export PYTHONWARNINGS ?= ignore::DeprecationWarning,ignore::PendingDeprecationWarning
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help install build train validate shell run actions test lint evaluate bench clean
+.PHONY: help install build train validate shell run web actions test lint evaluate bench clean
 
 help:
 	@echo "make shell     talk to the assistant in the terminal (sets everything up first)"
@@ -23,6 +27,7 @@ help:
 	@echo "make train     train the model ($(MODEL)) if data, config or domain changed"
 	@echo "make validate  rasa data validate"
 	@echo "make run       rasa server (REST on 127.0.0.1:5005) + action server"
+	@echo "make web       the article with the chat widget on http://127.0.0.1:8080/ (+ rasa and action servers)"
 	@echo "make evaluate  score the trained bot on the held-out questions in eval/heldout.yml"
 	@echo "make bench     latency and throughput of the bot over REST on loopback"
 
@@ -37,7 +42,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt script
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	@touch $@
 
-install: $(VENV)/.installed
+# the web widget's one dependency, socket.io-client, from npm (package-lock.json)
+$(NODE_MODULES): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the web widget: apt-get install npm (or Node.js 18+)" >&2; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+
+install: $(VENV)/.installed $(NODE_MODULES)
 
 $(PIPELINE): $(VENV)/.installed nlp/build.py nlp/patterns.jsonl nlp/places.txt
 	$(BIN)/python -m nlp.build nlp/build/en_nkt
@@ -62,6 +72,10 @@ shell: $(MODEL)
 run: $(MODEL)
 	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005
 
+# the page (web/, article rendered by scripts/web_server.py) + rasa (socket.io) + action server
+web: $(MODEL) $(NODE_MODULES)
+	@scripts/serve-web
+
 actions: $(PIPELINE)
 	SANIC_HOST=127.0.0.1 $(RASA) run actions --actions actions
 
@@ -69,10 +83,10 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(MODEL)
+test: $(MODEL) $(NODE_MODULES)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	CHROMIUM=$$(scripts/ensure-chromium) && export CHROMIUM && $(BIN)/python -m pytest
 
 evaluate: $(MODEL)
 	$(BIN)/python -m scripts.evaluate
@@ -82,4 +96,4 @@ bench: $(MODEL)
 	$(BIN)/python -m scripts.bench
 
 clean:
-	rm -rf models .rasa nlp/build results .logs .pytest_cache
+	rm -rf models .rasa nlp/build results .logs .pytest_cache node_modules

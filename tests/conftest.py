@@ -55,9 +55,18 @@ def make_tracker(
 
 
 @pytest.fixture(scope="session")
-def bot() -> Iterator[Any]:
+def web_port() -> int:
+    """The port of the test page with the chat widget, known before the bot starts: its origin
+    is the one the socket.io channel must accept."""
+    from scripts.bot_servers import free_port
+
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def bot(web_port: int) -> Iterator[Any]:
     """The trained bot: real rasa server + action server on loopback, for the whole test session."""
     from scripts.bot_servers import running_bot
 
-    with running_bot(name="e2e") as running:
+    with running_bot(name="e2e", extra_env={"WEB_ORIGINS": f"http://127.0.0.1:{web_port}"}) as running:
         yield running

@@ -1,0 +1,211 @@
+// The chat widget: socket.io to Rasa's socketio channel (channels/socketio.py).
+//
+// Why our own and not rasa-webchat: it is ~250 lines with one dependency (socket.io-client 4,
+// which speaks python-socketio 5's protocol), every message is put in the page as text nodes
+// (never innerHTML), quotes link to their passage in the article beside it, and it is keyboard
+// and screen-reader usable (a live log, real <button>s, a labelled input).
+//
+// The conversation survives a reload: the session id (Rasa's sender id) and the transcript are
+// kept in localStorage, and the session is rejoined with `session_request`.
+(function () {
+  "use strict";
+
+  const STORE_KEY = "nkt-chat";
+  const root = document.getElementById("nkt-chat");
+  const log = document.getElementById("nkt-chat-log");
+  const form = document.getElementById("nkt-chat-form");
+  const input = document.getElementById("nkt-chat-input");
+  const status = document.getElementById("nkt-chat-status");
+  const restart = document.getElementById("nkt-chat-restart");
+
+  function load() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(STORE_KEY) || "{}");
+      return { sessionId: saved.sessionId || null, transcript: Array.isArray(saved.transcript) ? saved.transcript : [] };
+    } catch (e) {
+      return { sessionId: null, transcript: [] };
+    }
+  }
+
+  const state = load();
+
+  function save() {
+    try {
+      localStorage.setItem(STORE_KEY, JSON.stringify({ sessionId: state.sessionId, transcript: state.transcript.slice(-200) }));
+    } catch (e) {
+      /* storage full or disabled: the conversation still works, it just won't survive a reload */
+    }
+  }
+
+  // Text with **bold**, [label](link) and bare http(s) links; everything else stays text.
+  const INLINE = /\*\*([^*]+)\*\*|\[([^\]]+)\]\(((?:https?:\/\/|#|\/)[^\s)]+)\)|(https?:\/\/[^\s<>()]+)/g;
+
+  function appendInline(parent, text) {
+    let last = 0;
+    for (const match of text.matchAll(INLINE)) {
+      parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      if (match[1] !== undefined) {
+        const strong = document.createElement("strong");
+        strong.textContent = match[1];
+        parent.appendChild(strong);
+      } else {
+        parent.appendChild(link(match[2] || match[4], match[3] || match[4]));
+      }
+      last = match.index + match[0].length;
+    }
+    parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function link(label, href) {
+    const a = document.createElement("a");
+    a.textContent = label;
+    a.href = href;
+    if (/^https?:/.test(href)) {
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+    }
+    return a;
+  }
+
+  function paragraphs(parent, text) {
+    for (const part of String(text || "").split(/\n{2,}/)) {
+      if (!part.trim()) continue;
+      const p = document.createElement("p");
+      appendInline(p, part);
+      parent.appendChild(p);
+    }
+  }
+
+  function renderQuote(bubble, quote) {
+    if (quote.title) {
+      const title = document.createElement("p");
+      title.className = "quote-title";
+      const strong = document.createElement("strong");
+      strong.textContent = quote.title;
+      title.appendChild(strong);
+      bubble.appendChild(title);
+    }
+    for (const passage of quote.passages || []) {
+      const block = document.createElement("blockquote");
+      block.textContent = passage.text;
+      bubble.appendChild(block);
+    }
+    const sources = document.createElement("p");
+    sources.className = "quote-source";
+    sources.appendChild(document.createTextNode("Source: "));
+    const seen = new Set();
+    for (const passage of quote.passages || []) {
+      const name = passage.label ? passage.section + " › " + passage.label : passage.section;
+      if (seen.has(name)) continue;
+      if (seen.size) sources.appendChild(document.createTextNode("; "));
+      seen.add(name);
+      sources.appendChild(link(name, "#p-" + passage.id));
+    }
+    bubble.appendChild(sources);
+  }
+
+  function renderButtons(bubble, buttons) {
+    if (!buttons || !buttons.length) return;
+    const group = document.createElement("div");
+    group.className = "quick-replies";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Suggestions");
+    for (const button of buttons) {
+      const el = document.createElement("button");
+      el.type = "button";
+      el.textContent = button.title;
+      el.addEventListener("click", () => send(button.payload, button.title));
+      group.appendChild(el);
+    }
+    bubble.appendChild(group);
+  }
+
+  function render(entry) {
+    const bubble = document.createElement("div");
+    bubble.className = "message " + (entry.from === "user" ? "from-user" : "from-bot");
+    const who = document.createElement("span");
+    who.className = "visually-hidden";
+    who.textContent = entry.from === "user" ? "You said: " : "Assistant: ";
+    bubble.appendChild(who);
+    if (entry.from === "user") {
+      const p = document.createElement("p");
+      p.textContent = entry.text;
+      bubble.appendChild(p);
+    } else if (entry.quote && Array.isArray(entry.quote.passages)) {
+      renderQuote(bubble, entry.quote);
+    } else {
+      paragraphs(bubble, entry.text);
+    }
+    if (entry.from === "bot") renderButtons(bubble, entry.buttons);
+    log.appendChild(bubble);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function add(entry) {
+    state.transcript.push(entry);
+    save();
+    render(entry);
+  }
+
+  function setStatus(text) {
+    status.textContent = text;
+  }
+
+  const socket = io(root.dataset.rasaUrl, { transports: ["websocket"], reconnectionDelayMax: 5000 });
+  let pending = 0;
+
+  function send(payload, shown) {
+    const text = String(payload || "").trim();
+    if (!text || !state.sessionId) return;
+    if (shown !== null) add({ from: "user", text: shown || text });
+    pending += 1;
+    setStatus("The assistant is looking it up…");
+    socket.emit("user_uttered", { message: text, session_id: state.sessionId });
+  }
+
+  socket.on("connect", () => {
+    setStatus("");
+    socket.emit("session_request", { session_id: state.sessionId });
+  });
+
+  socket.on("session_confirm", (sessionId) => {
+    const isNew = sessionId !== state.sessionId || !state.transcript.length;
+    state.sessionId = sessionId;
+    save();
+    root.dataset.session = sessionId;
+    if (isNew && !state.transcript.length) send("/greet", null); // the assistant introduces itself
+  });
+
+  socket.on("bot_uttered", (message) => {
+    pending = Math.max(0, pending - 1);
+    if (!pending) setStatus("");
+    add({
+      from: "bot",
+      text: message.text || "",
+      buttons: (message.quick_replies || message.buttons || []).map((b) => ({ title: b.title, payload: b.payload })),
+      quote: message.article_quote || null,
+    });
+  });
+
+  socket.on("disconnect", () => setStatus("Connection lost. Reconnecting…"));
+  socket.on("connect_error", () => setStatus("Can't reach the assistant right now. Retrying…"));
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (!text.trim()) return;
+    input.value = "";
+    send(text);
+  });
+
+  restart.addEventListener("click", () => {
+    state.sessionId = null;
+    state.transcript = [];
+    save();
+    log.replaceChildren();
+    socket.emit("session_request", { session_id: null });
+    input.focus();
+  });
+
+  state.transcript.forEach(render);
+})();
