@@ -1,6 +1,6 @@
 // The chat widget: socket.io to Rasa's socketio channel (channels/socketio.py).
 //
-// Why our own and not rasa-webchat: it is ~250 lines with one dependency (socket.io-client 4,
+// Why our own and not rasa-webchat: it is about 200 lines with one dependency (socket.io-client 4,
 // which speaks python-socketio 5's protocol), every message is put in the page as text nodes
 // (never innerHTML), quotes link to their passage in the article beside it, and it is keyboard
 // and screen-reader usable (a live log, real <button>s, a labelled input).
