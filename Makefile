@@ -17,7 +17,7 @@ export RASA_TELEMETRY_ENABLED ?= false
 export PYTHONWARNINGS ?= ignore::DeprecationWarning,ignore::PendingDeprecationWarning
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help install build train validate shell run web actions test lint evaluate bench clean
+.PHONY: help install build train validate shell run web api actions test lint evaluate bench clean
 
 help:
 	@echo "make shell     talk to the assistant in the terminal (sets everything up first)"
@@ -27,6 +27,7 @@ help:
 	@echo "make train     train the model ($(MODEL)) if data, config or domain changed"
 	@echo "make validate  rasa data validate"
 	@echo "make run       rasa server (REST on 127.0.0.1:5005) + action server"
+	@echo "make api       make run with Rasa's HTTP API on, behind a token: RASA_API_TOKEN=... make api"
 	@echo "make web       the article with the chat widget on http://127.0.0.1:8080/ (+ rasa and action servers)"
 	@echo "make evaluate  score the trained bot on the held-out questions in eval/heldout.yml"
 	@echo "make bench     latency and throughput of the bot over REST on loopback"
@@ -71,6 +72,11 @@ shell: $(MODEL)
 
 run: $(MODEL)
 	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005
+
+# Rasa's HTTP API reads conversations and replaces models: never without a token
+api: $(MODEL)
+	@test -n "$$RASA_API_TOKEN" || { echo "make api needs RASA_API_TOKEN: the HTTP API can replace the model, so it never runs without a token" >&2; exit 1; }
+	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 --enable-api --auth-token "$$RASA_API_TOKEN"
 
 # the page (web/, article rendered by scripts/web_server.py) + rasa (socket.io) + action server
 web: $(MODEL) $(NODE_MODULES)

@@ -16,7 +16,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import requests
 
@@ -97,9 +97,11 @@ def running_bot(
     name: str = "bot",
     credentials: Path = ROOT / "credentials.yml",
     extra_env: Optional[Dict[str, str]] = None,
+    rasa_args: Sequence[str] = (),
 ) -> Iterator[Bot]:
     """The trained bot, served on free loopback ports, stopped on exit. ``credentials`` picks the
-    channels (e.g. slack/credentials.yml); ``extra_env`` fills the variables it names."""
+    channels (e.g. slack/credentials.yml); ``extra_env`` fills the variables it names;
+    ``rasa_args`` are added to ``rasa run`` (e.g. ``--enable-api --auth-token …``)."""
     if not model.exists():
         raise FileNotFoundError(f"{model} is missing: run `make train` first")
     rasa_port, action_port = free_port(), free_port()
@@ -129,6 +131,7 @@ def running_bot(
                     str(endpoints),
                     "--credentials",
                     str(credentials),
+                    *rasa_args,
                 ],
                 rasa_log,
                 env,
