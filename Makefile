@@ -17,7 +17,7 @@ export RASA_TELEMETRY_ENABLED ?= false
 export PYTHONWARNINGS ?= ignore::DeprecationWarning,ignore::PendingDeprecationWarning
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help install build train validate shell run web api actions test lint evaluate bench clean
+.PHONY: help install build train validate shell run web api actions test lint evaluate bench soak clean
 
 help:
 	@echo "make shell     talk to the assistant in the terminal (sets everything up first)"
@@ -31,6 +31,7 @@ help:
 	@echo "make web       the article with the chat widget on http://127.0.0.1:8080/ (+ rasa and action servers)"
 	@echo "make evaluate  score the trained bot on the held-out questions in eval/heldout.yml"
 	@echo "make bench     latency and throughput of the bot over REST on loopback"
+	@echo "make soak      16 users for 5 minutes: throughput, errors, memory growth (SOAK_MINUTES=…)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/find-python310
 	@py=$$(scripts/find-python310) || exit 1; \
@@ -100,6 +101,10 @@ evaluate: $(MODEL)
 # latency and throughput over REST on loopback (ours only so far; see scripts/bench.py)
 bench: $(MODEL)
 	$(BIN)/python -m scripts.bench
+
+# not part of `make test` (it takes 6 minutes); see scripts/soak.py
+soak: $(MODEL)
+	$(BIN)/python -m scripts.soak --minutes $(or $(SOAK_MINUTES),5)
 
 clean:
 	rm -rf models .rasa nlp/build results .logs .pytest_cache node_modules
