@@ -26,6 +26,9 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.safety import is_crisis
+from nlp import rasa_fixes
+
+rasa_fixes.apply()  # the server-side fixes (see nlp/rasa_fixes.py) ride along with the model
 
 CRISIS_INTENT = "crisis"
 FALLBACK_INTENT = "nlu_fallback"

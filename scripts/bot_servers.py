@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
 
 import requests
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = ROOT / ".venv" / "bin" / "rasa"
@@ -108,7 +109,9 @@ def running_bot(
     env = {**os.environ, "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2", **(extra_env or {})}
     with tempfile.TemporaryDirectory() as tmp:
         endpoints = Path(tmp) / "endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
+        config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))  # as users run it
+        config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+        endpoints.write_text(yaml.safe_dump(config))
         action_log, rasa_log = LOG_DIR / f"{name}-actions.log", LOG_DIR / f"{name}-rasa.log"
         started: List[subprocess.Popen] = []
         previous = {sig: signal.signal(sig, _exit_on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
