@@ -14,6 +14,7 @@ export PROMPT_TOOLKIT_NO_CPR ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
 
 .PHONY: help install build train validate shell run actions test lint evaluate bench clean
+.PHONY: slack
 
 help:
 	@echo "make shell     talk to the assistant in the terminal (sets everything up first)"
@@ -23,6 +24,7 @@ help:
 	@echo "make train     train the model ($(MODEL)) if data, config or domain changed"
 	@echo "make validate  rasa data validate"
 	@echo "make run       rasa server (REST on 127.0.0.1:5005) + action server"
+	@echo "make slack     the bot on Slack (needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; README, Slack)"
 	@echo "make evaluate  score the trained bot on the held-out questions in eval/heldout.yml"
 	@echo "make bench     latency and throughput of the bot over REST on loopback"
 
@@ -61,6 +63,21 @@ shell: $(MODEL)
 
 run: $(MODEL)
 	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005
+
+# Slack (README, "Slack"): the variables are checked first, so a missing one fails at once,
+# not after training; slack/credentials.yml adds the Slack channel to the usual ones.
+slack:
+	@for variable in SLACK_BOT_TOKEN SLACK_SIGNING_SECRET; do \
+	  if [ -z "$${!variable:-}" ]; then \
+	    echo "make slack: $$variable is not set. Copy it from your Slack app (README, \"Slack\"), then: export $$variable=..." >&2; \
+	    exit 1; \
+	  fi; \
+	done
+	@$(MAKE) --no-print-directory $(MODEL)
+	@echo "Slack request URL (Event Subscriptions and Interactivity): https://YOUR-HOST/webhooks/slack/webhook"
+	@echo "  where YOUR-HOST forwards HTTPS to 127.0.0.1:5005 (README, \"Slack\")"
+	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 \
+	  --credentials slack/credentials.yml
 
 actions: $(PIPELINE)
 	SANIC_HOST=127.0.0.1 $(RASA) run actions --actions actions
