@@ -361,3 +361,14 @@ def test_only_the_slack_credentials_need_slack_variables_and_they_keep_the_other
     assert "${" not in root  # make shell / make run work without any Slack set-up
     slack_channels = yaml.safe_load((ROOT / "slack" / "credentials.yml").read_text())
     assert set(yaml.safe_load(root) or {}) <= set(slack_channels)
+
+
+def test_the_app_manifest_subscribes_to_what_the_channel_answers_with_the_scopes_it_needs():
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
+    settings, scopes = manifest["settings"], set(manifest["oauth_config"]["scopes"]["bot"])
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert {"app_mentions:read", "im:history", "chat:write"} <= scopes  # the events' and posting's scopes
+    urls = [settings["event_subscriptions"]["request_url"], settings["interactivity"]["request_url"]]
+    assert all(url.startswith("https://") and url.endswith("/webhooks/slack/webhook") for url in urls)
+    assert settings["interactivity"]["is_enabled"] and not settings["socket_mode_enabled"]
+    assert manifest["features"]["app_home"]["messages_tab_enabled"]  # or nobody can DM the bot
