@@ -20,6 +20,10 @@ What Rasa 3.6's own channel does, and what this one changes (``rasa/core/channel
   value as plain text (or ``{"challenge": …}``): plain text here.
 - Replies: Rasa posts each paragraph as a message of its own and buttons with plain text;
   here one message per reply (``channels/slack_blocks.py``), without the deprecated ``as_user``.
+- A post Slack refuses (``ok: false``) or cannot take (network) raises out of Rasa's message
+  handling, before the conversation is saved: the turn is lost, and the error only shows as
+  "Task exception was never retrieved". Here it is logged with Slack's error code, and the
+  conversation goes on.
 - The Web API's address is ``slack_api_url`` (credentials), else ``$SLACK_API_URL``, else Slack's:
   GovSlack, a proxy, or the tests' fake Slack.
 """
@@ -34,11 +38,13 @@ from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
 
+import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.slack import SlackBot, SlackInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.slack_blocks import render
@@ -81,7 +87,13 @@ class SlackBlocksBot(SlackBot):
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], kwargs: Dict[Text, Any]
     ) -> None:
         message = render(text, buttons, kwargs.get("article_quote"))
-        await self._post_message(channel=self.slack_channel or recipient_id, **message)
+        channel = self.slack_channel or recipient_id
+        try:
+            await self._post_message(channel=channel, **message)
+        except SlackApiError as error:
+            logger.error("Slack refused the answer to %s: %s", channel, error.response.get("error"))
+        except (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+            logger.error("Could not post the answer to %s on Slack: %r", channel, error)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self._post_reply(recipient_id, text, [], kwargs)

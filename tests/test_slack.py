@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 from urllib.parse import parse_qs
 
 import pytest
@@ -31,7 +31,6 @@ from scripts.bot_servers import ROOT, Bot, running_bot
 TOKEN = "xoxb-test"
 SECRET = secrets.token_hex(16)
 BOT_USER = "UBOTSELF1"
-USER = "UPERSON01"
 WAIT_S = 30  # a reply normally lands in well under a second
 SETTLE_S = 2  # after a positive control: how long a reply that should not exist gets to show up
 
@@ -41,6 +40,7 @@ class FakeSlack:
 
     def __init__(self) -> None:
         self.calls: List[Dict[str, Any]] = []
+        self.refuse_once: Set[str] = set()  # channels whose next post Slack refuses
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         fake = self
@@ -55,10 +55,13 @@ class FakeSlack:
                 method = self.path.rstrip("/").rsplit("/", 1)[-1]
                 ts = f"1900000000.{next(fake._ts):06d}"
                 with fake._lock:
+                    ok = body.get("channel") not in fake.refuse_once
+                    fake.refuse_once.discard(body.get("channel"))
                     fake.calls.append(
-                        {"method": method, "auth": self.headers.get("Authorization"), "body": body, "ts": ts}
+                        {"method": method, "auth": self.headers.get("Authorization"), "body": body, "ts": ts, "ok": ok}
                     )
-                answer = json.dumps({"ok": True, "channel": body.get("channel"), "ts": ts, "message": body}).encode()
+                reply = {"ok": True, "channel": body.get("channel"), "ts": ts, "message": body}
+                answer = json.dumps(reply if ok else {"ok": False, "error": "channel_not_found"}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(answer)))
@@ -144,11 +147,11 @@ class Slack:
         return self.post(json.dumps(body).encode(), "application/json", **kwargs)
 
     def dm(self, channel: str, text: str, ts: Optional[str] = None, **fields: Any) -> Dict[str, Any]:
-        return {"type": "message", "channel_type": "im", "channel": channel, "user": USER, "text": text,
+        return {"type": "message", "channel_type": "im", "channel": channel, "user": user_of(channel), "text": text,
                 "ts": ts or self.new_ts(), **fields}  # fmt: skip
 
     def mention(self, channel: str, text: str) -> Dict[str, Any]:
-        return {"type": "app_mention", "channel": channel, "user": USER, "text": f"<@{BOT_USER}> {text}",
+        return {"type": "app_mention", "channel": channel, "user": user_of(channel), "text": f"<@{BOT_USER}> {text}",
                 "ts": self.new_ts()}  # fmt: skip
 
     def click(self, post: Dict[str, Any], button: Dict[str, Any]) -> requests.Response:
@@ -159,7 +162,7 @@ class Slack:
         channel = post["body"]["channel"]
         payload = {
             "type": "block_actions",
-            "user": {"id": USER, "username": "person", "team_id": "T0000TEST"},
+            "user": {"id": user_of(channel), "username": "person", "team_id": "T0000TEST"},
             "api_app_id": "A0000TEST",
             "container": {"type": "message", "message_ts": post["ts"], "channel_id": channel, "is_ephemeral": False},
             "channel": {"id": channel, "name": "directmessage" if channel.startswith("D") else "general"},
@@ -172,6 +175,11 @@ class Slack:
 
 def new_channel(kind: str) -> str:
     return f"{kind}{uuid.uuid4().hex[:10].upper()}"
+
+
+def user_of(channel: str) -> str:
+    """A person per channel: each test is a conversation of its own, whatever the granularity."""
+    return f"U{channel[1:]}"
 
 
 def blocks_of(post: Dict[str, Any], kind: str) -> List[Dict[str, Any]]:
@@ -372,3 +380,15 @@ def test_the_app_manifest_subscribes_to_what_the_channel_answers_with_the_scopes
     assert all(url.startswith("https://") and url.endswith("/webhooks/slack/webhook") for url in urls)
     assert settings["interactivity"]["is_enabled"] and not settings["socket_mode_enabled"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"]  # or nobody can DM the bot
+
+
+def test_an_answer_slack_refuses_is_logged_and_the_conversation_goes_on(slack, res):
+    channel = new_channel("D")
+    slack.fake.refuse_once.add(channel)
+    slack.event(slack.dm(channel, "what is neurokinetic therapy?"))
+    slack.fake.wait_for_posts(channel)
+    slack.event(slack.dm(channel, "tell me more"))
+    refused, more = slack.fake.wait_for_posts(channel, 2)
+    assert not refused["ok"] and more["ok"]
+    # the refused turn was still saved: "tell me more" continues it instead of asking for a question first
+    assert blocks_of(more, "context"), more["body"]["text"]
