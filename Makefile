@@ -17,7 +17,7 @@ export RASA_TELEMETRY_ENABLED ?= false
 export PYTHONWARNINGS ?= ignore::DeprecationWarning,ignore::PendingDeprecationWarning
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help install build train validate shell run web api actions test lint evaluate bench soak clean
+.PHONY: help install build train validate shell run web api slack actions test lint evaluate bench soak clean
 
 help:
 	@echo "make shell     talk to the assistant in the terminal (sets everything up first)"
@@ -29,6 +29,7 @@ help:
 	@echo "make run       rasa server (REST on 127.0.0.1:5005) + action server"
 	@echo "make api       make run with Rasa's HTTP API on, behind a token: RASA_API_TOKEN=... make api"
 	@echo "make web       the article with the chat widget on http://127.0.0.1:8080/ (+ rasa and action servers)"
+	@echo "make slack     the bot on Slack (needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; README, Slack)"
 	@echo "make evaluate  score the trained bot on the held-out questions in eval/heldout.yml"
 	@echo "make bench     latency and throughput of the bot over REST on loopback"
 	@echo "make soak      16 users for 5 minutes: throughput, errors, memory growth (SOAK_MINUTES=…)"
@@ -82,6 +83,21 @@ api: $(MODEL)
 # the page (web/, article rendered by scripts/web_server.py) + rasa (socket.io) + action server
 web: $(MODEL) $(NODE_MODULES)
 	@scripts/serve-web
+
+# Slack (README, "Slack"): the variables are checked first, so a missing one fails at once,
+# not after training; slack/credentials.yml adds the Slack channel to the usual ones.
+slack:
+	@for variable in SLACK_BOT_TOKEN SLACK_SIGNING_SECRET; do \
+	  if [ -z "$${!variable:-}" ]; then \
+	    echo "make slack: $$variable is not set. Copy it from your Slack app (README, \"Slack\"), then: export $$variable=..." >&2; \
+	    exit 1; \
+	  fi; \
+	done
+	@$(MAKE) --no-print-directory $(MODEL)
+	@echo "Slack request URL (Event Subscriptions and Interactivity): https://YOUR-HOST/webhooks/slack/webhook"
+	@echo "  where YOUR-HOST forwards HTTPS to 127.0.0.1:5005 (README, \"Slack\")"
+	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 \
+	  --credentials slack/credentials.yml
 
 actions: $(PIPELINE)
 	SANIC_HOST=127.0.0.1 $(RASA) run actions --actions actions
