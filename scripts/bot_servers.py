@@ -14,7 +14,7 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
 
@@ -46,6 +46,7 @@ class Bot:
     action_url: str
     rasa: subprocess.Popen
     actions: subprocess.Popen
+    ready_s: Dict[str, float] = field(default_factory=dict)  # from start to answering, per server
 
     def ask(self, text: str, sender: Optional[str] = None, timeout: float = 30) -> List[Dict]:
         """Send one message over the REST channel; return the bot's replies."""
@@ -88,7 +89,7 @@ def _wait_until(ready, process: subprocess.Popen, what: str, log: Path) -> None:
                 return
         except requests.RequestException:
             pass
-        time.sleep(0.5)
+        time.sleep(0.2)
     raise RuntimeError(f"{what} was not ready after {START_TIMEOUT_S} s; see {log}")
 
 
@@ -116,6 +117,7 @@ def running_bot(
         started: List[subprocess.Popen] = []
         previous = {sig: signal.signal(sig, _exit_on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
         try:
+            t0 = time.monotonic()
             actions = _start(
                 [str(RASA), "run", "actions", "--actions", "actions", "--port", str(action_port)], action_log, env
             )
@@ -144,9 +146,11 @@ def running_bot(
             _wait_until(
                 lambda: requests.get(f"{bot.action_url}/health", timeout=2).ok, actions, "the action server", action_log
             )
+            bot.ready_s["actions"] = time.monotonic() - t0
             _wait_until(
                 lambda: requests.get(f"{bot.url}/webhooks/rest/", timeout=2).ok, rasa, "the rasa server", rasa_log
             )
+            bot.ready_s["rasa"] = time.monotonic() - t0
             yield bot
         finally:
             for process in reversed(started):
