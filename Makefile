@@ -67,13 +67,16 @@ validate: $(PIPELINE)
 
 # rasa shell, with Ctrl-D leaving like /stop (scripts/rasa_shell.py)
 shell: $(MODEL)
+	@mkdir -p .rasa  # the conversations' SQLite file, .rasa/tracker.db (endpoints.yml)
 	@scripts/with-action-server $(BIN)/python -m scripts.rasa_shell --model $(MODEL) --interface 127.0.0.1
 
 run: $(MODEL)
+	@mkdir -p .rasa
 	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005
 
 # the page (web/, article rendered by scripts/web_server.py) + rasa (socket.io) + action server
 web: $(MODEL) $(NODE_MODULES)
+	@mkdir -p .rasa
 	@scripts/serve-web
 
 actions: $(PIPELINE)
