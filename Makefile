@@ -89,6 +89,7 @@ lint: $(VENV)/.installed
 test: $(MODEL) $(NODE_MODULES)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	scripts/ensure-scale-servers
 	CHROMIUM=$$(scripts/ensure-chromium) && export CHROMIUM && $(BIN)/python -m pytest
 
 evaluate: $(MODEL)
