@@ -13,6 +13,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, Iterator, List, Tuple
 
+import psycopg2
 import pytest
 import requests
 
@@ -37,11 +38,34 @@ QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def replicas() -> Iterator[Bot]:
+def stores() -> Iterator[Dict[str, str]]:
+    """The variables endpoints.scale.yml needs, for a PostgreSQL and a Redis of this module's own."""
     with running_postgres() as postgres, running_redis() as redis_server:
-        env = {**postgres, **redis_server, "TICKET_LOCK_LIFETIME": TICKET_LOCK_LIFETIME_S}
-        with running_bot(name="scale", endpoints=ROOT / "endpoints.scale.yml", replicas=2, extra_env=env) as bot:
-            yield bot
+        yield {**postgres, **redis_server}
+
+
+@pytest.fixture(scope="module")
+def replicas(stores: Dict[str, str]) -> Iterator[Bot]:
+    env = {**stores, "TICKET_LOCK_LIFETIME": TICKET_LOCK_LIFETIME_S}
+    with running_bot(name="scale", endpoints=ROOT / "endpoints.scale.yml", replicas=2, extra_env=env) as bot:
+        yield bot
+
+
+def stored_events(stores: Dict[str, str], sender: str) -> List[Tuple[str, str]]:
+    """The conversation as PostgreSQL holds it: (type, action name) of each event, in order."""
+    connection = psycopg2.connect(
+        host=stores["DB_HOST"],
+        port=stores["DB_PORT"],
+        dbname=stores["DB_NAME"],
+        user=stores["DB_USER"],
+        password=stores["DB_PASSWORD"],
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT type_name, action_name FROM events WHERE sender_id = %s ORDER BY id", (sender,))
+            return cursor.fetchall()
+    finally:
+        connection.close()
 
 
 def reply_text(replies: List[dict]) -> str:
@@ -100,6 +124,23 @@ def test_16_concurrent_users_over_both_replicas_get_every_reply_in_order(replica
     }
     assert not failures
     assert "LockError" not in logs(replicas) and "Could not acquire lock" not in logs(replicas)
+
+
+def test_two_messages_of_one_conversation_at_both_replicas_at_once_are_taken_one_after_the_other(
+    replicas: Bot, stores: Dict[str, str], kb: KnowledgeBase
+) -> None:
+    sender = f"double-{uuid.uuid4().hex[:8]}"
+    asks = [("is nkt safe?", "is-neurokinetic-therapy-safe"), ("/ask_cost_insurance", "cost-and-accessibility")]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        replies = list(pool.map(lambda i: reply_text(replicas.ask(asks[i][0], sender=sender, replica=i)), (0, 1)))
+    for (_, passage), text in zip(asks, replies, strict=True):
+        assert kb.passage(passage).body in text, text
+    # Without the shared lock both replicas would load the same history and the second save would
+    # drop part of the first turn; with it, each turn (user message ... action_listen) is whole.
+    turns = [action or kind for kind, action in stored_events(stores, sender) if kind == "user" or action]
+    user_turns = [i for i, step in enumerate(turns) if step == "user"]
+    assert len(user_turns) == 2, turns
+    assert "action_listen" in turns[user_turns[0] : user_turns[1]] and turns[-1] == "action_listen", turns
 
 
 def ask_until_answered(bot: Bot, text: str, sender: str, replica: int, within_s: float = 30) -> str:
