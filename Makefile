@@ -70,9 +70,11 @@ validate: $(PIPELINE)
 
 # rasa shell, with Ctrl-D leaving like /stop (scripts/rasa_shell.py)
 shell: $(MODEL)
+	@mkdir -p .rasa  # the conversations' SQLite file, .rasa/tracker.db (endpoints.yml)
 	@scripts/with-action-server $(BIN)/python -m scripts.rasa_shell --model $(MODEL) --interface 127.0.0.1
 
 run: $(MODEL)
+	@mkdir -p .rasa
 	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005
 
 # Rasa's HTTP API reads conversations and replaces models: never without a token
@@ -82,6 +84,7 @@ api: $(MODEL)
 
 # the page (web/, article rendered by scripts/web_server.py) + rasa (socket.io) + action server
 web: $(MODEL) $(NODE_MODULES)
+	@mkdir -p .rasa
 	@scripts/serve-web
 
 # Slack (README, "Slack"): the variables are checked first, so a missing one fails at once,
@@ -109,6 +112,7 @@ lint: $(VENV)/.installed
 test: $(MODEL) $(NODE_MODULES)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	scripts/ensure-scale-servers
 	CHROMIUM=$$(scripts/ensure-chromium) && export CHROMIUM && $(BIN)/python -m pytest
 
 evaluate: $(MODEL)

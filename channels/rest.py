@@ -3,16 +3,21 @@
 Rasa's ``RestInput`` passes a request without ``"message"`` on to NLU, where it fails
 and the client gets an empty list; without ``"sender"`` every such client shares the
 conversation ``default``. This one checks the body first. The URL is unchanged:
-``/webhooks/rest/webhook``.
+``/webhooks/rest/webhook``. A message that gets no reply in time (the action server down or
+slow) gets an apology (``channels.guard``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from typing import Any, Awaitable, Callable, Dict, Text
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from sanic import Blueprint
 from sanic.exceptions import SanicException
 from sanic.request import Request
+
+from channels.guard import answering_or_apologising
 
 MAX_MESSAGE_CHARS = 1000
 MAX_SENDER_CHARS = 128
@@ -39,6 +44,9 @@ class ValidatingRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
         return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return super().blueprint(answering_or_apologising(on_new_message))
 
     async def _extract_sender(self, request: Request) -> Text:
         sender = _body(request).get("sender")

@@ -10,6 +10,8 @@
 - **Bad messages get a clear answer, before NLU**: a payload that is not an object, a
   message that is not text, or one over 1,000 characters gets a short bot reply saying
   what was wrong; the connection stays usable.
+- **No silence**: a message that gets no reply in time (the action server down or slow)
+  gets an apology (``channels.guard``).
 
 Each reply is sent whole (Rasa's output splits texts at blank lines into several bubbles)
 with the quote's structure (``article_quote``: title, passages, section anchors) so the
@@ -30,6 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from channels.guard import answering_or_apologising
 from channels.rest import MAX_MESSAGE_CHARS
 
 ORIGINS_VARIABLE = "WEB_ORIGINS"
@@ -102,6 +105,7 @@ class WebChatInput(SocketIOInput):
         return WebChatOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = answering_or_apologising(on_new_message)
         origins = getattr(self, "cors_allowed_origins", None) or allowed_origins(None)
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=origins)
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
