@@ -47,6 +47,7 @@ from sanic.response import HTTPResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels.guard import answering_or_apologising
 from channels.slack_blocks import render
 
 logger = logging.getLogger(__name__)
@@ -241,6 +242,7 @@ class SlackChannel(SlackInput):
         return self._dispatch(on_new_message, text, sender, self._interaction_metadata(payload))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = answering_or_apologising(on_new_message)  # never silence (channels/guard.py)
         slack_webhook = Blueprint("slack_webhook", __name__)
 
         @slack_webhook.route("/", methods=["GET"])
