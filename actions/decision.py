@@ -38,7 +38,7 @@ class Thresholds:
     lexical_weight: float = 1.25
     ambiguity_margin: float = 0.05  # closer than this: "did you mean …?"
     passage_coverage: float = 0.8  # share of the question a passage must cover
-    passage_over_topic: float = 1.0  # below this topic score, a covering passage answers instead
+    detail_coverage: float = 0.4  # share of the question a passage with a detail the topic lacks must cover
     local_confidence: float = 0.9  # a local request is answered only above this confidence
 
 
@@ -142,6 +142,35 @@ def search_passage(lemmas: Sequence[str], res: Resources, coverage: float) -> Op
     return None
 
 
+def detail_passage(lemmas: Sequence[str], topic: Topic, res: Resources, coverage: float) -> Optional[Passage]:
+    """A passage outside ``topic``'s answer that holds a detail the question asks about.
+
+    The classifier picks a topic from how a question is phrased; a question about a
+    detail ("which journal …", "does it reset …") often reads like a neighbouring topic.
+    A question word the topic accounts for neither in its passages nor in the ways people
+    ask it (its training examples, its title) is a detail the topic's answer misses. When
+    a passage has such words, they outweigh (idf) the topic's words it lacks, and it
+    covers enough of the question, that passage is the answer. Framing words ("work",
+    "involve") are in some topic's examples, so only the article's own detail counts.
+    """
+    owned = set(res.topic_index.terms(topic.intent))
+    quoted = {p.id for p in topic.passages}
+    idf = res.passage_index.idf
+    terms = set(lemmas)
+    best: Optional[Tuple[float, float, str]] = None
+    for key, score in res.passage_index.scores(terms):
+        if key in quoted:
+            continue
+        found = set(res.passage_index.terms(key))
+        gained = sum(idf[w] for w in terms & found - owned)
+        lost = sum(idf.get(w, 0.0) for w in terms & owned - found)
+        if gained > lost and (best is None or (gained - lost, score) > best[:2]):
+            best = (gained - lost, score, key)
+    if best and res.passage_index.coverage(lemmas, best[2]) >= coverage:
+        return res.kb.passage(best[2])
+    return None
+
+
 def _passage_or_decline(lemmas: Sequence[str], res: Resources, t: Thresholds) -> Decision:
     passage = search_passage(lemmas, res, t.passage_coverage)
     return Decision("passage", passage=passage) if passage else DECLINE
@@ -181,10 +210,10 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
             best, score = comparisons[0], max(score, t.min_score)
     if score < t.min_score:
         return _passage_or_decline(lemmas, res, t)
-    if score < t.passage_over_topic:
-        passage = search_passage(lemmas, res, t.passage_coverage)
-        if passage and passage not in best.passages:
-            return Decision("passage", passage=passage, alternatives=(best.intent,))
+
+    detail = detail_passage(lemmas, best, res, t.detail_coverage)
+    if detail:
+        return Decision("passage", passage=detail, alternatives=(best.intent,))
 
     others = [(topic, s) for topic, s in ranked if topic != best]
     alternatives = tuple(topic.intent for topic, s in others[:2] if s >= t.min_score / 2)
