@@ -54,6 +54,14 @@ class Resources:
     topic_index: retrieval.Bm25Index  # per topic: title, training examples, passages
     passage_index: retrieval.Bm25Index  # per passage
     vocabulary: FrozenSet[str]
+    forms: Dict[str, str] = field(default_factory=dict)  # stem -> the article's word
+
+    def normalise(self, lemmas: Sequence[str]) -> List[str]:
+        """A word neither the article nor the training examples use is taken as the article's
+        word of the same stem ("compensating" as "compensatory", "mobilisation" as
+        "mobilization"), so that the search finds the passage that says it. The check that
+        a message shares a word with the article runs before, on the words as written."""
+        return [lemma if lemma in self.vocabulary else self.forms.get(retrieval.stem(lemma), lemma) for lemma in lemmas]
 
     @property
     def topics(self) -> Dict[str, Topic]:
@@ -75,7 +83,7 @@ def resources() -> Resources:
     topic_index = retrieval.Bm25Index.build(topic_docs)
     passage_index = retrieval.Bm25Index.build([(p.id, retrieval.content_lemmas(p.body)) for p in kb.passages])
     vocabulary = topic_index.vocabulary | passage_index.vocabulary | _entity_vocabulary()
-    return Resources(kb, topic_map, topic_index, passage_index, vocabulary)
+    return Resources(kb, topic_map, topic_index, passage_index, vocabulary, passage_index.related_forms())
 
 
 def _entity_vocabulary() -> FrozenSet[str]:
@@ -186,6 +194,7 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
     if kinds & {OTHER_THERAPY, OTHER_TOPIC} or not shares_article_vocabulary(lemmas, res):
         return DECLINE
 
+    lemmas = res.normalise(lemmas)
     ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
     first = ranking[0].get("name") if ranking else intent
     local = LOCAL_REQUEST in kinds
