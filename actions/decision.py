@@ -158,8 +158,9 @@ def detail_passage(lemmas: Sequence[str], topic: Topic, res: Resources, coverage
     A question word the topic accounts for neither in its passages nor in the ways people
     ask it (its training examples, its title) is a detail the topic's answer misses. When
     a passage has such words, they outweigh (idf) the topic's words it lacks, and it
-    covers enough of the question, that passage is the answer. Framing words ("work",
-    "involve") are in some topic's examples, so only the article's own detail counts.
+    covers enough of the question, that passage is the answer. Framing words ("does it
+    work", "what does it involve") are in the topic's own examples, so they do not count
+    as details even where the article happens to use them once (a high idf).
     """
     owned = set(res.topic_index.terms(topic.intent))
     quoted = {p.id for p in topic.passages}
