@@ -166,32 +166,72 @@ def test_the_widget_works_from_the_keyboard_alone(page, kb):
     expect(bot_messages(page).nth(before + 1)).to_be_visible(timeout=TIMEOUT_MS)
 
 
-def test_a_message_over_the_limit_or_of_the_wrong_shape_gets_a_clear_reply_over_socketio(page):
+# Each is sent alone on a raw socket; every one must get at least one non-empty reply.
+ODD_SOCKET_MESSAGES = {
+    "100 KB": {"message": "x" * 100_000},
+    "not an object": "not an object",
+    "message not text": {"message": {"nested": 1}},
+    "empty": {"message": ""},
+    "whitespace": {"message": "   \n\t "},
+    "control characters": {"message": "is nkt\u0000\u0007 safe?\u001b[2J"},
+    "lone surrogate": {"message": "is nkt safe? \ud800"},
+    "emoji and right-to-left": {"message": "🧘‍♀️ هل العلاج آمن؟ is nkt safe?"},
+    "HTML": {"message": "<script>window.__injected = true</script>is nkt safe?"},
+    "SQL": {"message": "'; DROP TABLE events; --"},
+    "huge session id": {"message": "is nkt safe?", "session_id": "s" * 10_000},
+}
+
+
+@pytest.mark.parametrize("payload", ODD_SOCKET_MESSAGES.values(), ids=ODD_SOCKET_MESSAGES.keys())
+def test_odd_socketio_messages_get_a_reply_and_the_channel_goes_on_answering(page, payload):
     """Raw socket.io events, as a broken or hostile client would send them."""
     replies = page.evaluate(
-        """async (url) => {
+        """async ([url, payload]) => {
             const socket = io(url, { transports: ["websocket"] });
             const replies = [];
             socket.on("bot_uttered", (m) => replies.push(m.text));
-            await new Promise((ok) => socket.on("session_confirm", ok).emit("session_request", {}));
-            const session_id = "a-test-session-0001";
+            const session_id = "odd-" + Math.random().toString(36).slice(2, 12);
             await new Promise((ok) => socket.on("session_confirm", ok).emit("session_request", { session_id }));
-            socket.emit("user_uttered", { message: "x".repeat(100000), session_id });
-            socket.emit("user_uttered", "not an object");
-            socket.emit("user_uttered", { message: { nested: 1 }, session_id });
+            const wait = async (n) => {
+                const deadline = Date.now() + 30000;
+                while (replies.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+                await new Promise((r) => setTimeout(r, 300)); // any further bubble of the same turn
+            };
+            socket.emit("user_uttered", typeof payload === "object" ? { session_id, ...payload } : payload);
+            await wait(1);
+            const odd = replies.splice(0);
             socket.emit("user_uttered", { message: "is nkt safe?", session_id });
-            const deadline = Date.now() + 30000;
-            while (replies.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+            await wait(1);
             socket.close();
-            return replies;
+            return { odd, after: replies };
         }""",
-        page.locator("#nkt-chat").get_attribute("data-rasa-url"),
+        [page.locator("#nkt-chat").get_attribute("data-rasa-url"), payload],
     )
-    assert len(replies) == 4
-    assert any("100,000 characters" in r and "1,000" in r for r in replies)
-    assert any("objects like" in r for r in replies)
-    assert any("only read text" in r for r in replies)
-    assert any("safe" in r.lower() and "Source:" in r for r in replies)  # the channel still answers
+    assert replies["odd"] and all(text.strip() for text in replies["odd"])
+    assert any("Source: FAQ › Is neurokinetic therapy safe?" in text for text in replies["after"])
+    assert page.evaluate("window.__injected === undefined")
+
+
+def test_socketio_replies_say_what_was_wrong_with_a_message(page):
+    [long, shape, not_text] = [
+        page.evaluate(
+            """async ([url, payload]) => {
+                const socket = io(url, { transports: ["websocket"] });
+                const reply = new Promise((ok) => socket.on("bot_uttered", (m) => ok(m.text)));
+                const session_id = "why-" + Math.random().toString(36).slice(2, 12);
+                await new Promise((ok) => socket.on("session_confirm", ok).emit("session_request", { session_id }));
+                socket.emit("user_uttered", typeof payload === "object" ? { session_id, ...payload } : payload);
+                const text = await reply;
+                socket.close();
+                return text;
+            }""",
+            [page.locator("#nkt-chat").get_attribute("data-rasa-url"), ODD_SOCKET_MESSAGES[key]],
+        )
+        for key in ("100 KB", "not an object", "message not text")
+    ]
+    assert "100,000 characters" in long and "1,000" in long
+    assert "objects like" in shape
+    assert "only read text" in not_text
 
 
 def test_the_socketio_channel_refuses_a_foreign_origin(bot, web_port):
