@@ -38,7 +38,7 @@ class Thresholds:
     lexical_weight: float = 1.25
     ambiguity_margin: float = 0.05  # closer than this: "did you mean …?"
     passage_coverage: float = 0.8  # share of the question a passage must cover
-    detail_coverage: float = 0.4  # share of the question a passage with a detail the topic lacks must cover
+    passage_over_topic: float = 1.0  # below this topic score, a covering passage answers instead
     local_confidence: float = 0.9  # a local request is answered only above this confidence
 
 
@@ -54,14 +54,6 @@ class Resources:
     topic_index: retrieval.Bm25Index  # per topic: title, training examples, passages
     passage_index: retrieval.Bm25Index  # per passage
     vocabulary: FrozenSet[str]
-    forms: Dict[str, str] = field(default_factory=dict)  # stem -> the article's word
-
-    def normalise(self, lemmas: Sequence[str]) -> List[str]:
-        """A word neither the article nor the training examples use is taken as the article's
-        word of the same stem ("compensating" as "compensatory", "mobilisation" as
-        "mobilization"), so that the search finds the passage that says it. The check that
-        a message shares a word with the article runs before, on the words as written."""
-        return [lemma if lemma in self.vocabulary else self.forms.get(retrieval.stem(lemma), lemma) for lemma in lemmas]
 
     @property
     def topics(self) -> Dict[str, Topic]:
@@ -83,7 +75,7 @@ def resources() -> Resources:
     topic_index = retrieval.Bm25Index.build(topic_docs)
     passage_index = retrieval.Bm25Index.build([(p.id, retrieval.content_lemmas(p.body)) for p in kb.passages])
     vocabulary = topic_index.vocabulary | passage_index.vocabulary | _entity_vocabulary()
-    return Resources(kb, topic_map, topic_index, passage_index, vocabulary, passage_index.related_forms())
+    return Resources(kb, topic_map, topic_index, passage_index, vocabulary)
 
 
 def _entity_vocabulary() -> FrozenSet[str]:
@@ -150,36 +142,6 @@ def search_passage(lemmas: Sequence[str], res: Resources, coverage: float) -> Op
     return None
 
 
-def detail_passage(lemmas: Sequence[str], topic: Topic, res: Resources, coverage: float) -> Optional[Passage]:
-    """A passage outside ``topic``'s answer that holds a detail the question asks about.
-
-    The classifier picks a topic from how a question is phrased; a question about a
-    detail ("which journal …", "does it reset …") often reads like a neighbouring topic.
-    A question word the topic accounts for neither in its passages nor in the ways people
-    ask it (its training examples, its title) is a detail the topic's answer misses. When
-    a passage has such words, they outweigh (idf) the topic's words it lacks, and it
-    covers enough of the question, that passage is the answer. Framing words ("does it
-    work", "what does it involve") are in the topic's own examples, so they do not count
-    as details even where the article happens to use them once (a high idf).
-    """
-    owned = set(res.topic_index.terms(topic.intent))
-    quoted = {p.id for p in topic.passages}
-    idf = res.passage_index.idf
-    terms = set(lemmas)
-    best: Optional[Tuple[float, float, str]] = None
-    for key, score in res.passage_index.scores(terms):
-        if key in quoted:
-            continue
-        found = set(res.passage_index.terms(key))
-        gained = sum(idf[w] for w in terms & found - owned)
-        lost = sum(idf.get(w, 0.0) for w in terms & owned - found)
-        if gained > lost and (best is None or (gained - lost, score) > best[:2]):
-            best = (gained - lost, score, key)
-    if best and res.passage_index.coverage(lemmas, best[2]) >= coverage:
-        return res.kb.passage(best[2])
-    return None
-
-
 def _passage_or_decline(lemmas: Sequence[str], res: Resources, t: Thresholds) -> Decision:
     passage = search_passage(lemmas, res, t.passage_coverage)
     return Decision("passage", passage=passage) if passage else DECLINE
@@ -195,7 +157,6 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
     if kinds & {OTHER_THERAPY, OTHER_TOPIC} or not shares_article_vocabulary(lemmas, res):
         return DECLINE
 
-    lemmas = res.normalise(lemmas)
     ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
     first = ranking[0].get("name") if ranking else intent
     local = LOCAL_REQUEST in kinds
@@ -220,10 +181,10 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
             best, score = comparisons[0], max(score, t.min_score)
     if score < t.min_score:
         return _passage_or_decline(lemmas, res, t)
-
-    detail = detail_passage(lemmas, best, res, t.detail_coverage)
-    if detail:
-        return Decision("passage", passage=detail, alternatives=(best.intent,))
+    if score < t.passage_over_topic:
+        passage = search_passage(lemmas, res, t.passage_coverage)
+        if passage and passage not in best.passages:
+            return Decision("passage", passage=passage, alternatives=(best.intent,))
 
     others = [(topic, s) for topic, s in ranked if topic != best]
     alternatives = tuple(topic.intent for topic, s in others[:2] if s >= t.min_score / 2)

@@ -77,34 +77,6 @@ _NON_CONTENT = frozenset(STOP_WORDS) | {
 }
 
 
-# Derivational endings, longest first: "compensating"/"compensatory", "relax"/"relaxation",
-# "standardise"/"standardization" share what is left. The lookup lemmatizer only undoes
-# inflection; people ask with a verb where the article has the noun, and the reverse.
-_DERIVATIONAL_SUFFIXES = tuple(
-    sorted(
-        "ational ization isation ation ition tion sion ness ment ative atory ory ive ous ance ence "
-        "ity able ible ally ical ic al ly ist ize ise ate e y".split(),
-        key=len,
-        reverse=True,
-    )
-)
-_MIN_STEM = 4
-# British spellings of the article's American ones ("mobilisation", "behaviour")
-_SPELLINGS = (("isation", "ization"), ("ised", "ized"), ("ise", "ize"), ("our", "or"))
-
-
-def stem(lemma: str) -> str:
-    """The lemma, in American spelling, without one derivational ending (at least four letters stay)."""
-    for british, american in _SPELLINGS:
-        if lemma.endswith(british):
-            lemma = lemma[: -len(british)] + american
-            break
-    for suffix in _DERIVATIONAL_SUFFIXES:
-        if lemma.endswith(suffix) and len(lemma) - len(suffix) >= _MIN_STEM:
-            return lemma[: -len(suffix)]
-    return lemma
-
-
 @lru_cache(maxsize=1)
 def nlp() -> Language:
     """The project's spaCy pipeline: the built one, or built in memory from the repo's files."""
@@ -156,13 +128,6 @@ class Bm25Index:
     @property
     def vocabulary(self) -> FrozenSet[str]:
         return frozenset(self.idf)
-
-    def related_forms(self) -> Dict[str, str]:
-        """Each stem of the vocabulary and its shortest word: "relax" for "relaxation"."""
-        forms: Dict[str, str] = {}
-        for term in sorted(self.idf, key=lambda t: (len(t), t)):
-            forms.setdefault(stem(term), term)
-        return forms
 
     def terms(self, key: str) -> List[str]:
         """The lemmas of document ``key``, as indexed (no need to run spaCy on it again)."""

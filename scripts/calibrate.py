@@ -35,7 +35,7 @@ GRID = {
     "lexical_weight": (0.5, 0.75, 1.0, 1.25),
     "ambiguity_margin": (0.0, 0.02, 0.05),
     "passage_coverage": (0.5, 0.6, 0.7, 0.8),
-    "detail_coverage": (0.3, 0.4, 0.5, 0.6),
+    "passage_over_topic": (0.0, 0.6, 0.8, 1.0),
     "local_confidence": (0.8, 0.9),
 }
 TARGETS = {"in-scope": 0.97, "out-of-scope": 0.97, "passage search": 0.80}

@@ -120,25 +120,6 @@ def test_a_detail_no_topic_names_is_found_by_passage_search(res):
     assert decision.kind == "passage" and decision.passage.id == "some-evidence-supports-the-underlying-principles"
 
 
-def classified(text, intent, confidence=0.95):
-    return {"text": text, "intent": {"name": intent}, "intent_ranking": [{"name": intent, "confidence": confidence}]}
-
-
-def test_a_detail_the_chosen_topic_lacks_is_answered_by_the_passage_that_holds_it(res):
-    # read as the neuroscience topic, but only the session passage says what is reset
-    text = "is the point of the muscle tests to reset the nervous system's perception"
-    decision = decide(classified(text, "ask_neuroscience"), content_lemmas(text), res)
-    assert decision.kind == "passage" and decision.passage.id == "during-a-typical-neurokinetic-therapy-session"
-    assert decision.alternatives == ("ask_neuroscience",)
-
-
-def test_framing_words_the_topic_is_asked_with_do_not_pull_the_answer_away(res):
-    # "work" occurs once in the article, but it is how people ask whether NKT helps everyone
-    text = "will nkt work for me as well as it did for my friend"
-    decision = decide(classified(text, "ask_individual_variability"), content_lemmas(text), res)
-    assert decision.kind == "answer" and decision.topics[0].intent == "ask_individual_variability"
-
-
 def test_tell_me_more_after_a_two_passage_answer_continues_in_the_main_passages_section(dispatcher, kb):
     quoted = ["neurokinetic-therapy-is-a-hands-on", "neurokinetic-therapy-nkt-is-a-sophisticated"]
     tracker = make_tracker("more", "tell_me_more", slots={"last_topic": "ask_what_is_nkt", "quoted_passages": quoted})

@@ -2,7 +2,7 @@
 
 import pytest
 
-from actions.retrieval import content_lemmas, nlp, stem
+from actions.retrieval import content_lemmas, nlp
 from nlp.components import EntityRulerExtractor
 
 
@@ -43,26 +43,3 @@ def test_a_pronoun_is_not_mistaken_for_a_place():
 
 def test_content_lemmas_drop_stop_words_and_normalise_word_forms():
     assert content_lemmas("How many sessions are typically needed?") == ["session", "typically"]
-
-
-@pytest.mark.parametrize(
-    "asked, written",
-    [
-        ("compensate", "compensatory"),
-        ("relax", "relaxation"),
-        ("mobilisation", "mobilization"),
-        ("behaviour", "behavior"),
-    ],
-)
-def test_stem_joins_derived_and_british_forms_with_the_articles_word(asked, written):
-    assert stem(asked) == stem(written)
-
-
-def test_stem_keeps_apart_words_that_only_share_a_beginning():
-    assert stem("medicare") != stem("medication")
-    assert stem("interest") != stem("interrupt")
-
-
-def test_a_word_unknown_to_the_article_and_the_examples_is_read_as_the_articles_form(res):
-    assert res.normalise(content_lemmas("compensating nervous")) == ["compensatory", "nervous"]
-    assert res.normalise(["zebra"]) == ["zebra"]
