@@ -27,3 +27,37 @@ def test_a_valid_action_server_reply_is_accepted():
 def test_a_malformed_action_server_reply_is_still_refused_with_rasas_message(reply):
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         ACTION._validate_action_result(reply)
+
+
+def test_every_event_type_resolves_to_the_class_rasa_would_pick():
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    for cls in all_subclasses(Event):
+        assert Event.resolve_by_type(cls.type_name) is rasa_fixes._ORIGINAL_RESOLVE(cls.type_name)
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
+    assert Event.resolve_by_type("topic") is None  # Rasa's backwards compatibility
+
+
+def test_the_sqlite_tracker_store_keeps_one_connection_in_write_ahead_log_mode(tmp_path):
+    import asyncio
+
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from sqlalchemy.pool import SingletonThreadPool
+
+    store = SQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    assert isinstance(store.engine.pool, SingletonThreadPool)
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+    async def round_trip():
+        tracker = await store.get_or_create_tracker("someone")
+        tracker.update(UserUttered("is nkt safe?"))
+        await store.save(tracker)
+        return await store.retrieve("someone")
+
+    assert asyncio.run(round_trip()).latest_message.text == "is nkt safe?"
