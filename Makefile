@@ -18,6 +18,7 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning,ignore::PendingDeprecationWa
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 .PHONY: help install build train validate shell run web api slack actions test lint evaluate bench soak clean
+.PHONY: audit
 
 help:
 	@echo "make shell     talk to the assistant in the terminal (sets everything up first)"
@@ -33,6 +34,7 @@ help:
 	@echo "make evaluate  score the trained bot on the held-out questions in eval/heldout.yml"
 	@echo "make bench     latency and throughput of the bot over REST on loopback"
 	@echo "make soak      16 users for 5 minutes: throughput, errors, memory growth (SOAK_MINUTES=…)"
+	@echo "make audit     pip-audit on constraints.txt from .rasa/audit-venv; says so when its service is unreachable"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/find-python310
 	@py=$$(scripts/find-python310) || exit 1; \
@@ -125,6 +127,11 @@ bench: $(MODEL)
 # not part of `make test` (it takes 6 minutes); see scripts/soak.py
 soak: $(MODEL)
 	$(BIN)/python -m scripts.soak --minutes $(or $(SOAK_MINUTES),5)
+
+# pip-audit from its own venv (.rasa/audit-venv), never .venv; exit 2 when the vulnerability
+# service cannot be reached (README, "Supply chain"). AUDIT_SERVICE=osv for OSV instead of PyPI.
+audit:
+	@scripts/audit
 
 clean:
 	rm -rf models .rasa nlp/build results .logs .pytest_cache node_modules
