@@ -7,6 +7,7 @@ SQLite tracker store, its file in a temporary directory), since the tests stop t
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -15,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator, List
 
 import pytest
+import socketio
 
 from actions.knowledge_base import KnowledgeBase
 from channels.guard import APOLOGY
@@ -124,3 +126,38 @@ def test_a_too_slow_action_server_gets_an_apology_within_5_s_and_answers_resume_
         outage_bot.start_actions()
     assert text == APOLOGY and took < APOLOGY_WITHIN_S, (text, took)
     assert kb.passage("is-neurokinetic-therapy-safe").body in reply_text(outage_bot.ask("is nkt safe?", sender=sender))
+
+
+def ask_over_socketio(bot: Bot, text: str) -> tuple[List[str], float]:
+    """One question from a socket.io client, as the web widget sends it; the replies and the time."""
+
+    async def ask() -> tuple[List[str], float]:
+        client = socketio.AsyncClient(reconnection=False)
+        replies: List[str] = []
+        confirmed, replied = asyncio.Event(), asyncio.Event()
+        client.on("session_confirm", lambda _session: confirmed.set())
+        client.on("bot_uttered", lambda message: (replies.append(message.get("text", "")), replied.set()))
+        # the widget's origin in credentials.yml (outage_bot does not set WEB_ORIGINS); long-polling, because
+        # python-engineio's websocket client needs aiohttp >= 3.10 and Rasa 3.6 pins it below
+        await client.connect(bot.url, headers={"Origin": "http://127.0.0.1:8080"}, transports=["polling"])
+        try:
+            session_id = f"outage-{uuid.uuid4().hex[:12]}"
+            await client.emit("session_request", {"session_id": session_id})
+            await asyncio.wait_for(confirmed.wait(), 10)
+            started = time.monotonic()
+            await client.emit("user_uttered", {"message": text, "session_id": session_id})
+            await asyncio.wait_for(replied.wait(), 15)
+            return replies, time.monotonic() - started
+        finally:
+            await client.disconnect()
+
+    return asyncio.run(ask())
+
+
+def test_with_the_action_server_stopped_the_web_widget_gets_the_apology_within_5_s(outage_bot: Bot) -> None:
+    outage_bot.stop_actions()
+    try:
+        replies, took = ask_over_socketio(outage_bot, "is nkt safe?")
+    finally:
+        outage_bot.start_actions()
+    assert replies == [APOLOGY] and took < APOLOGY_WITHIN_S, (replies, took)

@@ -25,6 +25,7 @@ import pytest
 import requests
 import yaml
 
+from channels.guard import APOLOGY
 from channels.slack_blocks import escape
 from scripts.bot_servers import ROOT, Bot, running_bot
 
@@ -392,3 +393,16 @@ def test_an_answer_slack_refuses_is_logged_and_the_conversation_goes_on(slack, r
     assert not refused["ok"] and more["ok"]
     # the refused turn was still saved: "tell me more" continues it instead of asking for a question first
     assert blocks_of(more, "context"), more["body"]["text"]
+
+
+def test_with_the_action_server_stopped_a_dm_gets_the_apology_within_5_s(slack):
+    channel = new_channel("D")
+    slack.bot.stop_actions()
+    try:
+        started = time.monotonic()
+        assert slack.event(slack.dm(channel, "is nkt safe?")).status_code == 200
+        (post,) = slack.fake.wait_for_posts(channel, timeout=10)
+        took = time.monotonic() - started
+    finally:
+        slack.bot.start_actions()
+    assert APOLOGY in post["body"]["text"] and took < 5, (post["body"]["text"], took)
