@@ -25,7 +25,7 @@ import re
 import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage, decode_bearer_token
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -117,7 +117,11 @@ class WebChatInput(SocketIOInput):
 
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
-            return True  # python-engineio has already refused foreign origins
+            # python-engineio has already refused foreign origins; a JWT, when configured, as Rasa checks it
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any) -> None:
@@ -125,6 +129,9 @@ class WebChatInput(SocketIOInput):
             session_id = requested if isinstance(requested, str) and SESSION_ID.match(requested) else None
             session_id = session_id or uuid.uuid4().hex
             if self.session_persistence:
+                for room in sio.rooms(sid, namespace=self.namespace):  # "New conversation": leave the old one
+                    if room not in (sid, session_id):
+                        await sio.leave_room(sid, room, namespace=self.namespace)
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 

@@ -18,7 +18,7 @@ imported (``nlp.components`` is loaded by every process that loads the model: ``
   connection is kept (``SingletonThreadPool``: Rasa's store runs on the event loop's
   thread), with ``journal_mode=WAL`` and ``synchronous=NORMAL``: a commit is an append to
   the log, the database stays consistent, and only a power cut (not a crash or a restart)
-  can lose the last turns. About 17 ms a turn becomes about 1 ms.
+  can lose the last turns. A stored turn took about 17 ms, now about 4 ms.
 """
 
 from __future__ import annotations

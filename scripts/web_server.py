@@ -88,10 +88,13 @@ class PageHandler(BaseHTTPRequestHandler):
         if path in ("/", "/index.html"):
             return self.page, "text/html; charset=utf-8"
         file = VENDOR.get(path)
-        if file is None:
-            candidate = (WEB / path.lstrip("/")).resolve()
-            file = candidate if candidate.is_relative_to(WEB) and candidate.is_file() else None
-        if file is None or not file.is_file():
+        try:
+            if file is None:
+                candidate = (WEB / path.lstrip("/")).resolve()
+                file = candidate if candidate.is_relative_to(WEB) and candidate.is_file() else None
+            if file is None or not file.is_file():
+                return None
+        except (ValueError, OSError):  # a NUL byte or an over-long name: not a file of ours
             return None
         content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         if content_type.startswith("text/") or content_type.endswith("javascript"):

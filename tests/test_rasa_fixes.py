@@ -61,3 +61,23 @@ def test_the_sqlite_tracker_store_keeps_one_connection_in_write_ahead_log_mode(t
         return await store.retrieve("someone")
 
     assert asyncio.run(round_trip()).latest_message.text == "is nkt safe?"
+
+
+def test_the_channels_apply_the_fixes_before_rasa_builds_the_tracker_store(tmp_path):
+    """`rasa run` imports the channels of credentials.yml, then creates the tracker store, and
+    only then loads the model: the kept SQLite connection must already be configured. A fresh
+    interpreter, since this one has applied the fixes already."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import channels.rest\n"
+        "from rasa.core.tracker_store import TrackerStore\n"
+        "from rasa.utils.endpoints import EndpointConfig\n"
+        f"store = TrackerStore.create(EndpointConfig(type='SQL', dialect='sqlite', db={str(tmp_path / 't.db')!r}))\n"
+        "print(type(store.engine.pool).__name__)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "SingletonThreadPool", done.stderr[-2000:]

@@ -38,7 +38,7 @@
   }
 
   // Text with **bold**, [label](link) and bare http(s) links; everything else stays text.
-  const INLINE = /\*\*([^*]+)\*\*|\[([^\]]+)\]\(((?:https?:\/\/|#|\/)[^\s)]+)\)|(https?:\/\/[^\s<>()]+)/g;
+  const INLINE = /\*\*([^*]+)\*\*|\[([^\]]+)\]\(((?:https?:\/\/|#|\/(?![\/\\]))[^\s)]+)\)|(https?:\/\/[^\s<>()]+)/g;
 
   function appendInline(parent, text) {
     let last = 0;
@@ -194,6 +194,10 @@
     event.preventDefault();
     const text = input.value;
     if (!text.trim()) return;
+    if (!state.sessionId || !socket.connected) {
+      setStatus("Connecting to the assistant… your question is kept; send it again in a moment.");
+      return;
+    }
     input.value = "";
     send(text);
   });
@@ -203,7 +207,7 @@
     state.transcript = [];
     save();
     log.replaceChildren();
-    socket.emit("session_request", { session_id: null });
+    if (socket.connected) socket.emit("session_request", { session_id: null }); // else on connect
     input.focus();
   });
 
