@@ -183,3 +183,27 @@ def test_killing_a_replica_mid_run_loses_no_conversation(replicas: Bot, kb: Know
         # and the conversation goes on on the survivor, remembering what was already quoted
         text = ask_until_answered(replicas, "tell me more", sender, replica=1)
         assert continues(kb, quoted[sender], text), (sender, text)
+
+
+def test_tickets_issued_at_once_by_two_replicas_are_all_different(stores: Dict[str, str]) -> None:
+    """The lock store itself (stores/redis_lock_store.py), two instances as two replicas, on the
+    real Redis: Rasa's RedisLockStore reads, changes and writes the lock back, so tickets taken
+    at the same moment can repeat; ours are each issued in one transaction."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    from stores.redis_lock_store import AtomicRedisLockStore
+
+    def store() -> AtomicRedisLockStore:
+        config = EndpointConfig(
+            url=stores["REDIS_HOST"], port=stores["REDIS_PORT"], password=stores["REDIS_PASSWORD"] or None, db=2
+        )
+        return AtomicRedisLockStore(config)
+
+    replicas = [store(), store()]
+    conversation = f"tickets-{uuid.uuid4().hex[:8]}"
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        tickets = list(pool.map(lambda i: replicas[i % 2].issue_ticket(conversation, 30), range(64)))
+    assert sorted(tickets) == list(range(64))
+    for ticket in tickets:
+        replicas[ticket % 2].cleanup(conversation, ticket)
+    assert replicas[0].get_lock(conversation) is None  # the last cleanup removed the lock
