@@ -127,9 +127,10 @@ async def concurrent_users(bot: Bot, texts: List[str], users: int, seconds: floa
     }
 
 
-def peak_rss_mb(pid: int) -> float:
+def memory_mb(pid: int, field: str = "VmHWM") -> float:
+    """A process's memory from /proc: its peak resident set (VmHWM) or its current one (VmRSS)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -204,7 +205,7 @@ def measure(model: Path, name: str, texts: List[str], users: int, seconds: float
             "ready_s": ready,
             "single_user": one,
             "concurrent": many,
-            "peak_rss_mb": {"rasa": peak_rss_mb(bot.rasa.pid), "actions": peak_rss_mb(bot.actions.pid)},
+            "peak_rss_mb": {"rasa": memory_mb(bot.rasa.pid), "actions": memory_mb(bot.actions.pid)},
             "load_generator_cpu_share": load_cpu / (time.monotonic() - wall_before),
         }
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
-from scripts.bench import concurrent_users, questions
+from scripts.bench import concurrent_users, memory_mb, questions
 from scripts.bot_servers import ROOT, running_bot
 
 WARM_UP_S = 30
@@ -27,10 +27,7 @@ MAX_GROWTH = 0.10
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"process {pid} is gone")
+    return memory_mb(pid, "VmRSS")
 
 
 def main(argv: List[str]) -> int:
