@@ -6,7 +6,10 @@
 - ``LogisticRegressionIntentClassifier``: Rasa's ``LogisticRegressionClassifier``
   raises on a message without features (an empty or whitespace-only message), and
   the user gets silence; this one gives such a message ``nlu_fallback``, which the
-  answering action turns into a prompt for a question.
+  answering action turns into a prompt for a question. It also predicts without two
+  per-message copies Rasa's makes: the weights are kept column-major, so scikit-learn's
+  ``X @ coef_.T`` does not copy the whole weight matrix (features x intents) for each
+  message, and the features are not stacked with an empty dense matrix.
 - ``CrisisGuard``: whatever the classifier predicted, a message that signals a
   crisis or an emergency becomes the ``crisis`` intent (see ``actions.safety``).
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text, Type
 
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -24,6 +28,7 @@ from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressi
 from rasa.nlu.extractors.spacy_entity_extractor import SpacyEntityExtractor
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from scipy.sparse import csr_matrix, vstack
 
 from actions.safety import is_crisis
 from nlp import rasa_fixes
@@ -71,7 +76,15 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
         super().__init__(config, *args, **kwargs)
         self.clf.set_params(C=self.config["C"])
 
+    def _create_X(self, messages: List[Message]) -> csr_matrix:
+        if any(m.get_dense_features(attribute=TEXT)[1] is not None for m in messages):
+            return super()._create_X(messages)
+        return vstack([m.get_sparse_features(attribute=TEXT)[1].features for m in messages], format="csr")
+
     def process(self, messages: List[Message]) -> List[Message]:
+        coef = getattr(self.clf, "coef_", None)
+        if coef is not None and not coef.flags.f_contiguous:
+            self.clf.coef_ = np.asfortranarray(coef)  # same values; a contiguous coef_.T
         featured = [m for m in messages if m.get_sparse_features(attribute=TEXT)[1] is not None]
         if featured:
             super().process(featured)

@@ -81,3 +81,83 @@ def test_the_channels_apply_the_fixes_before_rasa_builds_the_tracker_store(tmp_p
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "SingletonThreadPool", done.stderr[-2000:]
+
+
+def _rasa_accepts(reply) -> bool:
+    from jsonschema import validate
+
+    try:
+        validate(reply, RemoteAction.action_response_format_spec())
+        return True
+    except ValidationError:
+        return False
+
+
+VALID_EVENTS = [
+    {"event": "slot", "name": "last_topic", "value": "ask_safety", "timestamp": None},
+    {"event": "slot", "name": "shown", "value": ["a", "b"]},
+    {"event": "action", "name": "action_listen", "policy": None, "confidence": 1.0, "timestamp": 1.5},
+    {"event": "bot", "text": "hi", "data": {"custom": {"x": 1}}, "metadata": {}},
+    {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet", "confidence": 0.9}, "entities": []}},
+    {"event": "followup", "name": "action_tell_more"},
+    {"event": "reset_slots"},
+    {"event": "restart"},
+    {"event": "rewind"},
+    {"event": "session_started"},
+    {"event": "active_loop", "name": None},
+    {"event": "entities", "entities": [{"entity": "therapy", "value": "massage"}]},
+    {"event": "reminder", "intent": "greet", "date_time": "2026-01-01T00:00:00", "entities": None},
+]
+WRONG_VALUES = [None, 5, 1.5, "text", [], {}, True]
+
+
+def _variants():
+    """Valid events, and each with one property missing or given a wrong type."""
+    for event in VALID_EVENTS:
+        yield event
+        for key in event:
+            yield {k: v for k, v in event.items() if k != key}
+            for wrong in WRONG_VALUES:
+                yield {**event, key: wrong}
+    yield {"event": "no_such_event"}
+    yield "not an object"
+
+
+def test_checking_each_event_against_its_own_kind_agrees_with_rasas_full_schema():
+    checked = 0
+    for event in _variants():
+        for reply in ({"events": [event]}, {"events": [VALID_EVENTS[0], event], "responses": [{"text": "x"}]}):
+            assert rasa_fixes._is_valid_action_result(reply) == _rasa_accepts(reply), reply
+            checked += 1
+    for reply in ({}, {"responses": ["x"]}, {"responses": []}, {"events": {}}, []):
+        assert rasa_fixes._is_valid_action_result(reply) == _rasa_accepts(reply), reply
+    assert checked > 500
+    assert rasa_fixes._event_validators()  # every kind has its own validator: the fast path is used
+
+
+def test_the_graph_runs_without_dask_give_the_same_parse_and_prediction_as_dask(monkeypatch):
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    from scripts.bot_servers import MODEL
+
+    if not MODEL.exists():
+        pytest.skip("no trained model: run `make train`")
+    agent = Agent.load(str(MODEL))
+    texts = ["what is neurokinetic therapy?", "is NKT better than yoga?", "", "I want to end my life", "/greet"]
+
+    async def outputs():
+        parses = [await agent.parse_message(text) for text in texts]
+        tracker = await agent.tracker_store.get_or_create_tracker("runner")
+        await agent.handle_text("how much does it cost?", sender_id="runner")
+        tracker = await agent.tracker_store.retrieve("runner")
+        prediction = agent.processor._predict_next_with_tracker(tracker)
+        return parses, (prediction.max_confidence_index, prediction.policy_name)
+
+    ours = asyncio.run(outputs())
+    monkeypatch.setattr(DaskGraphRunner, "run", rasa_fixes._ORIGINAL_RUN)
+    with_dask = asyncio.run(outputs())
+    assert ours == with_dask
+    assert ours[0][0]["intent"]["name"] == "ask_what_is_nkt"
