@@ -9,14 +9,18 @@
   answering action turns into a prompt for a question. It also predicts without two
   per-message copies Rasa's makes: the weights are kept column-major, so scikit-learn's
   ``X @ coef_.T`` does not copy the whole weight matrix (features x intents) for each
-  message, and the features are not stacked with an empty dense matrix.
+  message, and the features are not stacked with an empty dense matrix. Its weights are
+  kept as plain arrays (``.npz``, loaded without pickle) instead of Rasa's skops file:
+  importing skops scans every loaded module for numpy's functions, which took 7 to 8 s of
+  the rasa server's start-up (and 2 s of each training).
 - ``CrisisGuard``: whatever the classifier predicted, a message that signals a
   crisis or an emergency becomes the ``crisis`` intent (see ``actions.safety``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text, Type
+import logging
+from typing import Any, Dict, List, Optional, Text, Type
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -35,8 +39,11 @@ from nlp import rasa_fixes
 
 rasa_fixes.apply()  # the server-side fixes (see nlp/rasa_fixes.py) ride along with the model
 
+logger = logging.getLogger(__name__)
+
 CRISIS_INTENT = "crisis"
 FALLBACK_INTENT = "nlu_fallback"
+WEIGHTS_FILE = "logistic_regression.npz"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP")
@@ -75,6 +82,44 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
     def __init__(self, config: Dict[Text, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
         self.clf.set_params(C=self.config["C"])
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        return WEIGHTS_FILE  # a model cached with Rasa's skops file is retrained, not loaded
+
+    def persist(self) -> None:
+        with self._model_storage.write_to(self._resource) as model_dir:
+            np.savez(
+                model_dir / WEIGHTS_FILE,
+                coef=np.ascontiguousarray(self.clf.coef_),
+                intercept=self.clf.intercept_,
+                classes=np.asarray(self.clf.classes_, dtype=str),
+                n_iter=self.clf.n_iter_,
+            )
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LogisticRegressionIntentClassifier":
+        component = cls(config, execution_context.node_name, model_storage, resource)
+        try:
+            with (
+                model_storage.read_from(resource) as model_dir,
+                np.load(model_dir / WEIGHTS_FILE, allow_pickle=False) as weights,
+            ):
+                component.clf.coef_ = np.asfortranarray(weights["coef"])  # see process()
+                component.clf.intercept_ = weights["intercept"]
+                component.clf.classes_ = np.array([str(name) for name in weights["classes"]], dtype=object)
+                component.clf.n_iter_ = weights["n_iter"]
+                component.clf.n_features_in_ = weights["coef"].shape[1]
+        except (ValueError, FileNotFoundError):
+            logger.debug(f"{cls.__name__}: no trained weights in resource '{resource.name}'.")
+        return component
 
     def _create_X(self, messages: List[Message]) -> csr_matrix:
         if any(m.get_dense_features(attribute=TEXT)[1] is not None for m in messages):

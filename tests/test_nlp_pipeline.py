@@ -43,3 +43,27 @@ def test_a_pronoun_is_not_mistaken_for_a_place():
 
 def test_content_lemmas_drop_stop_words_and_normalise_word_forms():
     assert content_lemmas("How many sessions are typically needed?") == ["session", "typically"]
+
+
+def test_the_intent_classifier_reloads_from_plain_arrays_with_identical_predictions(tmp_path):
+    import numpy as np
+    import scipy.sparse
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from nlp.components import WEIGHTS_FILE, LogisticRegressionIntentClassifier
+
+    storage, resource = LocalModelStorage(tmp_path), Resource("intent_classifier")
+    context = ExecutionContext(GraphSchema({}), node_name="intent_classifier")
+    config = {**LogisticRegressionIntentClassifier.get_default_config(), "C": 3.0, "max_iter": 1000}
+    trained = LogisticRegressionIntentClassifier.create(config, storage, resource, context)
+    features = scipy.sparse.random(90, 40, density=0.2, random_state=0, format="csr")
+    trained.clf.fit(features, [f"ask_topic_{i % 6}" for i in range(90)])
+    trained.persist()
+
+    loaded = LogisticRegressionIntentClassifier.load(config, storage, resource, context)
+    assert np.array_equal(loaded.clf.predict_proba(features), trained.clf.predict_proba(features))
+    assert list(loaded.clf.classes_) == list(trained.clf.classes_)
+    with storage.read_from(resource) as directory:
+        assert [p.name for p in directory.iterdir()] == [WEIGHTS_FILE]  # plain arrays, no pickle or skops file
