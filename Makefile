@@ -16,6 +16,10 @@ export RASA_TELEMETRY_ENABLED ?= false
 # Rasa 3.6's dependencies print pages of deprecation warnings at every start; they are not ours to fix
 export PYTHONWARNINGS ?= ignore::DeprecationWarning,ignore::PendingDeprecationWarning
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+# `make run`/`make api`: Sanic workers of the rasa server (they share the SQLite stores of
+# endpoints.yml); the web widget and Slack run one (socket.io sessions and Slack's retry
+# memory live in one process)
+RASA_WORKERS ?= 2
 
 .PHONY: help install build train validate shell run web api slack actions test lint evaluate bench soak clean
 .PHONY: audit
@@ -27,7 +31,7 @@ help:
 	@echo "make build     build the project's spaCy pipeline (nlp/build/en_nkt)"
 	@echo "make train     train the model ($(MODEL)) if data, config or domain changed"
 	@echo "make validate  rasa data validate"
-	@echo "make run       rasa server (REST on 127.0.0.1:5005) + action server"
+	@echo "make run       rasa server (REST on 127.0.0.1:5005, RASA_WORKERS=2 Sanic workers) + action server"
 	@echo "make api       make run with Rasa's HTTP API on, behind a token: RASA_API_TOKEN=... make api"
 	@echo "make web       the article with the chat widget on http://127.0.0.1:8080/ (+ rasa and action servers)"
 	@echo "make slack     the bot on Slack (needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; README, Slack)"
@@ -77,12 +81,12 @@ shell: $(MODEL)
 
 run: $(MODEL)
 	@mkdir -p .rasa
-	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005
+	@SANIC_WORKERS=$(RASA_WORKERS) scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005
 
 # Rasa's HTTP API reads conversations and replaces models: never without a token
 api: $(MODEL)
 	@test -n "$$RASA_API_TOKEN" || { echo "make api needs RASA_API_TOKEN: the HTTP API can replace the model, so it never runs without a token" >&2; exit 1; }
-	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 --enable-api --auth-token "$$RASA_API_TOKEN"
+	@SANIC_WORKERS=$(RASA_WORKERS) scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 --enable-api --auth-token "$$RASA_API_TOKEN"
 
 # the page (web/, article rendered by scripts/web_server.py) + rasa (socket.io) + action server
 web: $(MODEL) $(NODE_MODULES)

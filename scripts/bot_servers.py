@@ -180,13 +180,16 @@ class Bot:
 def endpoints_for(base: Path, action_url: str, directory: Path) -> Dict:
     """``base`` (the project's endpoints.yml by default) with the action server at ``action_url``.
 
-    Its ``${VARIABLES}`` are kept for rasa to fill in; a SQLite tracker store with a relative
-    path gets its file in ``directory``, so a test never reads or writes ``.rasa/tracker.db``."""
+    Its ``${VARIABLES}`` are kept for rasa to fill in; a SQLite tracker or lock store with a
+    relative path gets its file in ``directory``, so a test never reads or writes ``.rasa/``."""
     config = yaml.safe_load(base.read_text()) or {}
     config["action_endpoint"] = {**(config.get("action_endpoint") or {}), "url": f"{action_url}/webhook"}
     store = config.get("tracker_store") or {}
     if str(store.get("dialect", "")).lower() == "sqlite" and not Path(store.get("db", "rasa.db")).is_absolute():
         store["db"] = str(directory / "tracker.db")
+    locks = config.get("lock_store") or {}
+    if str(locks.get("type", "")).endswith("SQLiteLockStore") and not Path(locks.get("db", "locks.db")).is_absolute():
+        locks["db"] = str(directory / "locks.db")
     return config
 
 

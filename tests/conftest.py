@@ -1,4 +1,5 @@
-"""Shared fixtures: the knowledge base, the topic mapping, a tracker factory, the real bot."""
+"""Shared fixtures: the knowledge base, the topic mapping, a tracker factory, the real bot; and
+what a user sees in a conversation (the passages a reply quotes, whether "tell me more" went on)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answering import END_OF_SECTION
 from actions.decision import Resources, resources
 from actions.knowledge_base import KnowledgeBase, knowledge_base
 
@@ -70,3 +72,25 @@ def bot(web_port: int) -> Iterator[Any]:
 
     with running_bot(name="e2e", extra_env={"WEB_ORIGINS": f"http://127.0.0.1:{web_port}"}) as running:
         yield running
+
+
+# What a user sees in a conversation (the scale-out and worker tests)
+
+
+def reply_text(replies: List[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def passages_quoted(kb: KnowledgeBase, text: str) -> List[str]:
+    return [p.id for p in kb.passages if p.body in text]
+
+
+def continues(kb: KnowledgeBase, before: List[str], text: str) -> bool:
+    """Whether ``text`` goes on from the passages quoted ``before``, as "tell me more" does: another
+    passage of their sections, or the news that a section has nothing more (a bot that forgot the
+    conversation asks for a question first instead)."""
+    quoted = passages_quoted(kb, text)
+    sections = {kb.passage(p).section for p in before}
+    if any(END_OF_SECTION.format(heading=section.heading) in text for section in sections):
+        return True
+    return bool(quoted) and not set(quoted) & set(before) and {kb.passage(p).section for p in quoted} <= sections

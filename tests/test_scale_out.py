@@ -16,8 +16,8 @@ from typing import Dict, Iterator, List, Tuple
 import psycopg2
 import pytest
 import requests
+from conftest import continues, passages_quoted, reply_text
 
-from actions.answering import END_OF_SECTION
 from actions.knowledge_base import KnowledgeBase
 from channels.guard import APOLOGY
 from scripts.bot_servers import ROOT, Bot, running_bot
@@ -66,25 +66,6 @@ def stored_events(stores: Dict[str, str], sender: str) -> List[Tuple[str, str]]:
             return cursor.fetchall()
     finally:
         connection.close()
-
-
-def reply_text(replies: List[dict]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
-
-
-def passages_quoted(kb: KnowledgeBase, text: str) -> List[str]:
-    return [p.id for p in kb.passages if p.body in text]
-
-
-def continues(kb: KnowledgeBase, before: List[str], text: str) -> bool:
-    """Whether ``text`` goes on from the passages quoted ``before``, as "tell me more" does: another
-    passage of their sections, or the news that a section has nothing more (a bot that forgot the
-    conversation asks for a question first instead)."""
-    quoted = passages_quoted(kb, text)
-    sections = {kb.passage(p).section for p in before}
-    if any(END_OF_SECTION.format(heading=section.heading) in text for section in sections):
-        return True
-    return bool(quoted) and not set(quoted) & set(before) and {kb.passage(p).section for p in quoted} <= sections
 
 
 def logs(bot: Bot) -> str:

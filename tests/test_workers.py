@@ -1,0 +1,110 @@
+"""`make run`'s default: one rasa server with two Sanic workers (RASA_WORKERS), sharing the
+SQLite tracker store and the SQLite lock store (endpoints.yml). Whichever worker takes a
+message, the conversation goes on; two messages of one conversation sent at once are taken
+one after the other."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator, List, Tuple
+
+import pytest
+from conftest import continues, passages_quoted, reply_text
+
+from actions.knowledge_base import KnowledgeBase
+from scripts.bot_servers import Bot, running_bot
+
+USERS = 16
+QUESTIONS = [
+    "could you tell me what NKT actually is",
+    "what role does the vagus nerve play in this therapy",
+    "how does nkt compare with yoga or tai chi",
+    "is nkt covered by my health insurance or do i pay myself",
+]
+
+
+@pytest.fixture(scope="module")
+def workers() -> Iterator[Bot]:
+    with running_bot(name="workers", extra_env={"SANIC_WORKERS": "2"}) as bot:
+        yield bot
+
+
+def worker_pids(bot: Bot) -> List[int]:
+    assert bot.rasa is not None
+    children = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(bot.rasa.pid):
+            children.append(int(status.parent.name))
+    return sorted(children)
+
+
+def cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def stored_events(bot: Bot, sender: str) -> List[Tuple[str, str]]:
+    with sqlite3.connect(bot.endpoints.parent / "tracker.db") as connection:
+        return connection.execute(
+            "SELECT type_name, action_name FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+        ).fetchall()
+
+
+def converse(bot: Bot, kb: KnowledgeBase, user: int) -> List[Tuple[str, bool]]:
+    sender = f"user-{user}-{uuid.uuid4().hex[:8]}"
+    first = reply_text(bot.ask(QUESTIONS[user % len(QUESTIONS)], sender=sender))
+    quoted = passages_quoted(kb, first)
+    results = [(first, bool(quoted))]
+    for _ in (1, 2):
+        text = reply_text(bot.ask("tell me more", sender=sender))
+        results.append((text, continues(kb, quoted, text)))
+        quoted += passages_quoted(kb, text)
+    return results
+
+
+def test_16_concurrent_users_are_served_by_both_workers_and_every_conversation_goes_on(
+    workers: Bot, kb: KnowledgeBase
+) -> None:
+    pids = worker_pids(workers)
+    assert len(pids) == 2, pids
+    before = {pid: cpu_ticks(pid) for pid in pids}
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=USERS) as pool:
+        conversations = list(pool.map(lambda user: converse(workers, kb, user), range(USERS * 2)))
+    failures = {
+        user: [text[:80] for text, ok in turns if not ok]
+        for user, turns in enumerate(conversations)
+        if not all(ok for _, ok in turns)
+    }
+    assert not failures
+    used = {pid: cpu_ticks(pid) - before[pid] for pid in pids}
+    # each worker did a real share of the 96 turns' CPU time (the kernel spreads the connections)
+    assert min(used.values()) >= 0.25 * sum(used.values()), (used, time.monotonic() - started)
+    log = workers.rasa_log().read_text(errors="replace")
+    assert "LockError" not in log and "Could not acquire lock" not in log
+
+
+def test_two_messages_of_one_conversation_at_once_are_taken_one_after_the_other(
+    workers: Bot, kb: KnowledgeBase
+) -> None:
+    for attempt in range(5):  # the two requests may or may not land on different workers: try several
+        sender = f"double-{attempt}-{uuid.uuid4().hex[:8]}"
+        asks = [("is nkt safe?", "is-neurokinetic-therapy-safe"), ("/ask_cost_insurance", "cost-and-accessibility")]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            replies = list(
+                pool.map(lambda text, to=sender: reply_text(workers.ask(text, sender=to)), [a for a, _ in asks])
+            )
+        for (_, passage), text in zip(asks, replies, strict=True):
+            assert kb.passage(passage).body in text, text
+        turns = [action or kind for kind, action in stored_events(workers, sender) if kind == "user" or action]
+        user_turns = [i for i, step in enumerate(turns) if step == "user"]
+        assert len(user_turns) == 2, turns
+        assert "action_listen" in turns[user_turns[0] : user_turns[1]] and turns[-1] == "action_listen", turns
