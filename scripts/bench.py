@@ -127,6 +127,29 @@ async def concurrent_users(bot: Bot, texts: List[str], users: int, seconds: floa
     }
 
 
+def process_tree(pid: int) -> List[int]:
+    """``pid`` and its children (a rasa server with several Sanic workers is a parent and its workers)."""
+    children = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"\nPPid:\t{pid}\n" in status.read_text():
+                children.append(int(status.parent.name))
+        except OSError:
+            continue
+    return [pid, *children]
+
+
+def proportional_mb(pids: List[int]) -> float:
+    """The memory the processes use together now: their proportional set size (PSS), which counts a
+    page shared by forked workers once in all, not once per process as the resident set does."""
+    total_kb = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                total_kb += int(line.split()[1])
+    return total_kb / 1024
+
+
 def memory_mb(pid: int, field: str = "VmHWM") -> float:
     """A process's memory from /proc: its peak resident set (VmHWM) or its current one (VmRSS)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -188,8 +211,8 @@ def stock_model(work: Path, retrain: bool) -> Dict[str, Any]:
     return {"model": model, "train_s": seconds, "trained_at": trained_at, "cached": False}
 
 
-def measure(model: Path, name: str, texts: List[str], users: int, seconds: float) -> Dict[str, Any]:
-    with running_bot(model=model, name=f"bench-{name}") as bot:
+def measure(model: Path, name: str, texts: List[str], users: int, seconds: float, workers: int) -> Dict[str, Any]:
+    with running_bot(model=model, name=f"bench-{name}", extra_env={"SANIC_WORKERS": str(workers)}) as bot:
         started = time.monotonic()
         first = requests.post(
             f"{bot.url}/webhooks/rest/webhook", json={"sender": "bench-first", "message": "hello"}, timeout=60
@@ -199,13 +222,21 @@ def measure(model: Path, name: str, texts: List[str], users: int, seconds: float
         cpu_before, wall_before = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
         one = asyncio.run(single_user(bot, texts))
         many = asyncio.run(concurrent_users(bot, texts, users, seconds))
+        rasa_processes = process_tree(bot.rasa.pid)
+        memory = {
+            "rasa": sum(memory_mb(pid) for pid in rasa_processes),  # peak resident set, summed
+            "rasa_pss_after_load": proportional_mb(rasa_processes),
+            "rasa_largest_process": max(memory_mb(pid) for pid in rasa_processes),
+            "actions": memory_mb(bot.actions.pid),
+        }
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         load_cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
         return {
             "ready_s": ready,
             "single_user": one,
             "concurrent": many,
-            "peak_rss_mb": {"rasa": memory_mb(bot.rasa.pid), "actions": memory_mb(bot.actions.pid)},
+            "workers": len(rasa_processes) - 1 if workers > 1 else 1,
+            "peak_rss_mb": memory,
             "load_generator_cpu_share": load_cpu / (time.monotonic() - wall_before),
         }
 
@@ -230,20 +261,27 @@ ROWS = [  # (label, key, higher is better)
     ("16 users: p95 (ms)", "concurrent.p95_ms", False),
     ("16 users: p99 (ms)", "concurrent.p99_ms", False),
     ("errors + empty replies", "failures", False),
-    ("peak RSS rasa (MB)", "peak_rss_mb.rasa", False),
+    ("rasa: peak RSS, all processes (MB)", "peak_rss_mb.rasa", False),
+    ("rasa: largest process's peak (MB)", "peak_rss_mb.rasa_largest_process", False),
+    ("rasa: PSS after the load (MB)", "peak_rss_mb.rasa_pss_after_load", False),
     ("peak RSS actions (MB)", "peak_rss_mb.actions", False),
     ("load generator CPU share", "load_generator_cpu_share", False),
 ]
 
 
-def report(ours: Dict[str, Any], stock: Dict[str, Any]) -> Dict[str, Any]:
+def report(ours: Dict[str, Any], one_worker: Dict[str, Any], stock: Dict[str, Any]) -> Dict[str, Any]:
     ratios: Dict[str, float] = {}
-    print(f"\n{'':34} {'ours':>10} {'stock':>10} {'ours vs stock':>14}")
+    print(f"\n{'':38} {'ours':>9} {'ours 1w':>9} {'stock':>9} {'ours/stock':>11}")
     for label, key, higher_better in ROWS:
         a, b = get(ours, key), get(stock, key)
         ratio = (a / b if higher_better else b / a) if a and b else float("nan")
         ratios[key] = ratio
-        print(f"{label:34} {a:10.1f} {b:10.1f} {ratio:13.2f}x")
+        print(f"{label:38} {a:9.1f} {get(one_worker, key):9.1f} {b:9.1f} {ratio:10.2f}x")
+    one_worker_ratio = get(one_worker, "concurrent.messages_per_s") / get(stock, "concurrent.messages_per_s")
+    print(
+        f"(ours: {int(get(ours, 'workers'))} Sanic workers as `make run` starts it; ours 1w: one worker; "
+        f"stock: one worker, Rasa's default. 16 users, ours with one worker vs stock: {one_worker_ratio:.2f}x)"
+    )
     print("\nTargets (issue 5):")
     met = {}
     for label, key, test in TARGETS:
@@ -254,7 +292,7 @@ def report(ours: Dict[str, Any], stock: Dict[str, Any]) -> Dict[str, Any]:
     met["no errors, no empty replies"] = get(ours, "failures") == 0
     print(f"  {'met ' if throughput_ratio >= 4 else 'MISS'}  16 users >= 4x stock throughput: {throughput_ratio:.2f}x")
     print(f"  {'met ' if get(ours, 'failures') == 0 else 'MISS'}  no errors, no empty replies")
-    return {"ratios_ours_vs_stock": ratios, "targets_met": met}
+    return {"ratios_ours_vs_stock": ratios, "one_worker_throughput_vs_stock": one_worker_ratio, "targets_met": met}
 
 
 def main(argv: List[str]) -> int:
@@ -262,6 +300,9 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--json", type=Path, default=ROOT / "results" / "bench.json")
+    parser.add_argument(
+        "--workers", type=int, default=int(os.environ.get("RASA_WORKERS", "2")), help="ours: Sanic workers (make run's)"
+    )
     parser.add_argument("--retrain-stock", action="store_true", help="train stock Rasa even if a model is kept")
     args = parser.parse_args(argv)
     texts = questions()
@@ -282,22 +323,22 @@ def main(argv: List[str]) -> int:
             "one_example_changed": float("nan"),
             "trained_at": stock["trained_at"],
         }
-        for name, model, train_s in (
-            ("ours", work / "ours.tar.gz", ours_train),
-            ("stock", stock["model"], stock_train),
+        for name, model, train_s, workers in (
+            ("ours", work / "ours.tar.gz", ours_train, args.workers),
+            ("ours_one_worker", work / "ours.tar.gz", ours_train, 1),
+            ("stock", stock["model"], stock_train, 1),
         ):
-            print(f"[{name}] serving and measuring …", flush=True)
-            measured = measure(model, name, texts, args.users, args.seconds)
+            print(f"[{name}] serving ({workers} Sanic worker(s)) and measuring …", flush=True)
+            measured = measure(model, name, texts, args.users, args.seconds, workers)
             results[name] = {"train_s": train_s, **measured}
             results[name]["failures"] = sum(
                 results[name][phase][kind] for phase in ("single_user", "concurrent") for kind in ("errors", "empty")
             )
-    summary = report(results["ours"], results["stock"])
+    summary = report(results["ours"], results["ours_one_worker"], results["stock"])
     output = {
         "command": "python -m scripts.bench " + " ".join(argv),
         "machine": {"cpus": os.cpu_count(), "load_average_at_end": os.getloadavg()},
-        "ours": results["ours"],
-        "stock": results["stock"],
+        **results,
         **summary,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
