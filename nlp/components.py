@@ -30,9 +30,10 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.nlu.extractors.spacy_entity_extractor import SpacyEntityExtractor
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
-from scipy.sparse import csr_matrix, vstack
+from scipy.sparse import csr_matrix, hstack, vstack
 
 from actions.safety import is_crisis
 from nlp import rasa_fixes
@@ -68,6 +69,20 @@ class EntityRulerExtractor(SpacyEntityExtractor):
             }
             for ent in doc.ents
         ]
+
+
+def _is_sparse_sentence_feature(feature: Features) -> bool:
+    return feature.attribute == TEXT and feature.is_sparse() and feature.type == FEATURE_TYPE_SENTENCE
+
+
+def sentence_features(message: Message) -> Optional[csr_matrix]:
+    """The message's sparse sentence features side by side, in pipeline order: Rasa's
+    ``get_sparse_features(TEXT)[1]``, without also copying and combining the sequence features
+    (which the classifier does not use)."""
+    parts = [f.features for f in message.features if _is_sparse_sentence_feature(f)]
+    if not parts:
+        return None
+    return hstack(parts, format="csr")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -124,13 +139,13 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
     def _create_X(self, messages: List[Message]) -> csr_matrix:
         if any(m.get_dense_features(attribute=TEXT)[1] is not None for m in messages):
             return super()._create_X(messages)
-        return vstack([m.get_sparse_features(attribute=TEXT)[1].features for m in messages], format="csr")
+        return vstack([sentence_features(m) for m in messages], format="csr")
 
     def process(self, messages: List[Message]) -> List[Message]:
         coef = getattr(self.clf, "coef_", None)
         if coef is not None and not coef.flags.f_contiguous:
             self.clf.coef_ = np.asfortranarray(coef)  # same values; a contiguous coef_.T
-        featured = [m for m in messages if m.get_sparse_features(attribute=TEXT)[1] is not None]
+        featured = [m for m in messages if any(_is_sparse_sentence_feature(f) for f in m.features)]
         if featured:
             super().process(featured)
         for message in messages:

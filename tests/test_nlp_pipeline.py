@@ -67,3 +67,23 @@ def test_the_intent_classifier_reloads_from_plain_arrays_with_identical_predicti
     assert list(loaded.clf.classes_) == list(trained.clf.classes_)
     with storage.read_from(resource) as directory:
         assert [p.name for p in directory.iterdir()] == [WEIGHTS_FILE]  # plain arrays, no pickle or skops file
+
+
+def test_the_classifier_reads_the_same_sentence_features_as_rasa_combines():
+    import numpy as np
+    import scipy.sparse
+    from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, TEXT
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlp.components import sentence_features
+
+    message = Message(data={TEXT: "is nkt safe"})
+    for seed, origin in enumerate(["words", "char_ngrams"]):
+        matrix = scipy.sparse.random(1, 30 + seed, density=0.3, random_state=seed, format="coo")
+        message.add_features(Features(matrix, FEATURE_TYPE_SENTENCE, TEXT, origin))
+        tokens = scipy.sparse.random(3, 9, random_state=seed)
+        message.add_features(Features(tokens, FEATURE_TYPE_SEQUENCE, TEXT, origin))
+    rasas = message.get_sparse_features(attribute=TEXT)[1].features
+    assert np.array_equal(sentence_features(message).toarray(), rasas.toarray())
+    assert sentence_features(Message(data={TEXT: ""})) is None
