@@ -24,6 +24,12 @@ imported (``nlp.components`` is loaded by every process that loads the model: ``
   them; the kinds are told apart by their ``event`` name, so the one it names is checked
   (plus the common properties). Any reply that fails, or names no known kind, still goes
   through Rasa's full check and is refused with its error.
+- **A SQL tracker store saves a turn without first counting the stored events.** Before
+  each save Rasa counts, with a query on the events table, how many of the conversation's
+  events are stored, to write only the new ones. The number is known: it is how many rows
+  were just read to rebuild the tracker, and the conversation's lock keeps anyone else from
+  writing in between. A tracker read that way is saved without the count, once; any other
+  save (a new conversation, a second save of one tracker) still counts as Rasa does.
 - **The model's graph runs in plain Python, not through dask.** Rasa runs the NLU and
   policy graphs (three runs a turn) with ``dask.get``, which orders, wraps and schedules
   ten tasks each time: more work than the components themselves. The nodes are now called
@@ -32,17 +38,21 @@ imported (``nlp.components`` is loaded by every process that loads the model: ``
 
 from __future__ import annotations
 
+import itertools
+import json
 import sqlite3
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Dict, Iterator, List, Optional, Text, Type
 
 import rasa.core.tracker_store
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -53,6 +63,9 @@ _ORIGINAL_RESOLVE = Event.resolve_by_type
 _EVENT_TYPES: Dict[Text, Type[Event]] = {}
 _ORIGINAL_ENGINE_KWARGS = rasa.core.tracker_store.create_engine_kwargs
 _ORIGINAL_RUN = DaskGraphRunner.run
+_ORIGINAL_SQL_RETRIEVE = SQLTrackerStore._retrieve
+_ORIGINAL_ADDITIONAL_EVENTS = SQLTrackerStore._additional_events
+_STORED_ROWS = "_rows_read_from_sql_store"  # set on a tracker rebuilt from the latest session's rows
 
 
 @lru_cache(maxsize=1)
@@ -132,6 +145,30 @@ def _create_engine_kwargs(url: Any) -> Dict[Text, Any]:
     return kwargs
 
 
+async def _sql_retrieve(
+    self: SQLTrackerStore, sender_id: Text, fetch_events_from_all_sessions: bool
+) -> Optional[DialogueStateTracker]:
+    """Rasa's ``SQLTrackerStore._retrieve``, noting on the tracker how many rows it was rebuilt from."""
+    with self.session_scope() as session:
+        rows = self._event_query(
+            session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+        ).all()
+        events = [json.loads(row.data) for row in rows]
+        if not (self.domain and events):
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        if not fetch_events_from_all_sessions:  # what Rasa's count before a save would find
+            setattr(tracker, _STORED_ROWS, len(rows))
+        return tracker
+
+
+def _sql_additional_events(self: SQLTrackerStore, session: Any, tracker: DialogueStateTracker) -> Iterator:
+    stored = tracker.__dict__.pop(_STORED_ROWS, None)  # used once: a second save counts again
+    if stored is None or stored > len(tracker.events):
+        return _ORIGINAL_ADDITIONAL_EVENTS(self, session, tracker)
+    return itertools.islice(tracker.events, stored, len(tracker.events))
+
+
 def _run_graph(
     self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None
 ) -> Dict[Text, Any]:
@@ -163,6 +200,8 @@ def _run_graph(
 
 def apply() -> None:
     DaskGraphRunner.run = _run_graph  # type: ignore[method-assign]
+    SQLTrackerStore._retrieve = _sql_retrieve  # type: ignore[method-assign]
+    SQLTrackerStore._additional_events = _sql_additional_events  # type: ignore[method-assign]
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign,assignment]
     rasa.core.tracker_store.create_engine_kwargs = _create_engine_kwargs

@@ -161,3 +161,68 @@ def test_the_graph_runs_without_dask_give_the_same_parse_and_prediction_as_dask(
     with_dask = asyncio.run(outputs())
     assert ours == with_dask
     assert ours[0][0]["intent"]["name"] == "ask_what_is_nkt"
+
+
+def _conversation_rows(path) -> list:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT sender_id, type_name, intent_name, action_name FROM events ORDER BY id")
+        return rows.fetchall()
+
+
+def _play_conversations(store) -> None:
+    """New conversations, turns, a second save of one tracker, a new session, a full-history save."""
+    import asyncio
+
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+
+    def turn(tracker, text: str) -> None:
+        tracker.update(UserUttered(text, {"name": "ask_what_is_nkt", "confidence": 0.9}))
+        tracker.update(ActionExecuted("action_answer_question"))
+        tracker.update(BotUttered(f"answer to {text}"))
+        tracker.update(SlotSet("last_topic", "ask_what_is_nkt"))
+        tracker.update(ActionExecuted("action_listen"))
+
+    async def play() -> None:
+        for sender in ("a", "b"):
+            tracker = await store.get_or_create_tracker(sender)  # new: Rasa's count
+            turn(tracker, "first")
+            await store.save(tracker)
+        for text in ("second", "third"):
+            tracker = await store.retrieve("a")
+            turn(tracker, text)
+            await store.save(tracker)
+            tracker.update(ActionExecuted("action_listen"))
+            await store.save(tracker)  # a second save of the same tracker
+        tracker = await store.retrieve("b")
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        turn(tracker, "new session")
+        await store.save(tracker)
+        tracker = await store.retrieve("b")  # the latest session only
+        turn(tracker, "after the new session")
+        await store.save(tracker)
+        tracker = await store.retrieve_full_tracker("b")
+        turn(tracker, "full history")
+        await store.save(tracker)
+
+    asyncio.run(play())
+
+
+def test_the_sql_store_saves_exactly_the_events_rasas_store_saves(tmp_path, monkeypatch):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    from scripts.bot_servers import ROOT
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    _play_conversations(SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "ours.db")))
+    with monkeypatch.context() as rasas:
+        rasas.setattr(SQLTrackerStore, "_retrieve", rasa_fixes._ORIGINAL_SQL_RETRIEVE)
+        rasas.setattr(SQLTrackerStore, "_additional_events", rasa_fixes._ORIGINAL_ADDITIONAL_EVENTS)
+        _play_conversations(SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "rasa.db")))
+    ours, rasas_rows = _conversation_rows(tmp_path / "ours.db"), _conversation_rows(tmp_path / "rasa.db")
+    assert ours == rasas_rows
+    assert len(ours) > 40
