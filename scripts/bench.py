@@ -1,20 +1,25 @@
 """`make bench`: our bot against stock Rasa on the same data, over REST on loopback.
 
-Usage: ``python -m scripts.bench [--users 16] [--seconds 60] [--json results/bench.json]``
+Usage: ``python -m scripts.bench [--users 16] [--seconds 60] [--workers 2] [--json results/bench.json]``
 
-In one run, for **ours** (config.yml) and **stock** (the ``config.yml`` that ``rasa init``
-writes, i.e. Rasa's default pipeline and policies, trained on our data and domain):
+In one run, for **ours** (config.yml, served as ``make run`` serves it: two Sanic workers,
+the project's channels and server fixes, SQLite tracker and lock stores), **ours with one
+worker**, and **stock** (the ``config.yml`` that ``rasa init`` writes, i.e. Rasa's default
+pipeline and policies, trained on our data and domain, served as a ``rasa init`` project is:
+one worker, Rasa's own REST channel, in-memory stores, no code of this project in the rasa
+process):
 - ``rasa train`` from scratch (an empty cache), and, for ours, the retrain after one NLU
   example changed;
 - start-up: from process start to the action server answering ``/health`` and to the
   rasa server answering its first message;
 - one user: every question of ``eval/heldout.yml`` and ``eval/dev.yml`` (at least 300), in turn;
 - N concurrent users, each its own sender, 2- to 3-turn conversations, for a bounded time;
-- the peak resident memory of each server.
+- memory: the peak resident set of each server (of all its processes, summed, for several
+  workers) and the rasa processes' proportional set size (PSS, shared pages counted once).
 Stock Rasa trains for about 25 minutes here (DIET and TED, 100 epochs each), so its model and
 training time are kept in ``.rasa/bench/`` and reused while config, domain, data and the Rasa
 version are unchanged (``--retrain-stock`` forces a new training; the report says which).
-Both bots use the same action server code, endpoints and REST channel. One asyncio process
+Both bots use the same action server (this project's actions). One asyncio process
 drives the load and reports its own CPU share. Errors (non-200) and empty replies are
 counted; both should be 0. The figures, the ratios and the targets of issue 5 are printed
 and written to ``results/bench.json``.
@@ -211,8 +216,20 @@ def stock_model(work: Path, retrain: bool) -> Dict[str, Any]:
     return {"model": model, "train_s": seconds, "trained_at": trained_at, "cached": False}
 
 
-def measure(model: Path, name: str, texts: List[str], users: int, seconds: float, workers: int) -> Dict[str, Any]:
-    with running_bot(model=model, name=f"bench-{name}", extra_env={"SANIC_WORKERS": str(workers)}) as bot:
+def stock_server_files(work: Path) -> Dict[str, Path]:
+    """A `rasa init` server's files: Rasa's own REST channel, and endpoints naming only the action
+    server (so in-memory tracker and lock stores). Nothing of this project runs in its process."""
+    credentials, endpoints = work / "stock-credentials.yml", work / "stock-endpoints.yml"
+    credentials.write_text("rest:\n")
+    endpoints.write_text("action_endpoint:\n  url: http://127.0.0.1:5055/webhook\n")
+    return {"credentials": credentials, "endpoints": endpoints}
+
+
+def measure(
+    model: Path, name: str, texts: List[str], users: int, seconds: float, workers: int, **server: Path
+) -> Dict[str, Any]:
+    env = {"SANIC_WORKERS": str(workers)}
+    with running_bot(model=model, name=f"bench-{name}", extra_env=env, **server) as bot:
         started = time.monotonic()
         first = requests.post(
             f"{bot.url}/webhooks/rest/webhook", json={"sender": "bench-first", "message": "hello"}, timeout=60
@@ -323,13 +340,13 @@ def main(argv: List[str]) -> int:
             "one_example_changed": float("nan"),
             "trained_at": stock["trained_at"],
         }
-        for name, model, train_s, workers in (
-            ("ours", work / "ours.tar.gz", ours_train, args.workers),
-            ("ours_one_worker", work / "ours.tar.gz", ours_train, 1),
-            ("stock", stock["model"], stock_train, 1),
+        for name, model, train_s, workers, server in (
+            ("ours", work / "ours.tar.gz", ours_train, args.workers, {}),
+            ("ours_one_worker", work / "ours.tar.gz", ours_train, 1, {}),
+            ("stock", stock["model"], stock_train, 1, stock_server_files(work)),
         ):
             print(f"[{name}] serving ({workers} Sanic worker(s)) and measuring …", flush=True)
-            measured = measure(model, name, texts, args.users, args.seconds, workers)
+            measured = measure(model, name, texts, args.users, args.seconds, workers, **server)
             results[name] = {"train_s": train_s, **measured}
             results[name]["failures"] = sum(
                 results[name][phase][kind] for phase in ("single_user", "concurrent") for kind in ("errors", "empty")
