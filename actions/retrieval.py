@@ -9,11 +9,12 @@ article, document frequencies) is computed once, when the index is built.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Sequence, Tuple
+from typing import AbstractSet, Dict, FrozenSet, Iterable, List, Sequence, Tuple
 
 import spacy
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -77,6 +78,17 @@ _NON_CONTENT = frozenset(STOP_WORDS) | {
 }
 
 
+# British and American spellings of one word ("mobilisation", "randomised", "behaviour") are
+# one term to the search: the article writes American English, its readers write both.
+_BRITISH = re.compile(r"(?<=[a-z]{3})(?:is(e|ed|es|ing|ation|ations)|(?<=[a-z]{4})our(s?))$")
+
+
+@lru_cache(maxsize=8192)
+def stem(lemma: str) -> str:
+    """The lemma in American spelling ("mobilisation" -> "mobilization", "behaviour" -> "behavior")."""
+    return _BRITISH.sub(lambda m: f"iz{m.group(1)}" if m.group(1) is not None else f"or{m.group(2)}", lemma)
+
+
 @lru_cache(maxsize=1)
 def nlp() -> Language:
     """The project's spaCy pipeline: the built one, or built in memory from the repo's files."""
@@ -101,9 +113,13 @@ def content_lemmas(text: str) -> List[str]:
     return lemmas
 
 
+def stems(lemmas: Iterable[str]) -> List[str]:
+    return [stem(lemma) for lemma in lemmas]
+
+
 @dataclass(frozen=True)
 class Bm25Index:
-    """Okapi BM25 over documents given as lemma lists."""
+    """Okapi BM25 over documents given as lemma lists (indexed and queried in one spelling, ``stem``)."""
 
     keys: Tuple[str, ...]
     term_freqs: Tuple[Counter, ...]
@@ -116,7 +132,7 @@ class Bm25Index:
     @classmethod
     def build(cls, documents: Sequence[Tuple[str, Sequence[str]]]) -> "Bm25Index":
         keys = tuple(key for key, _ in documents)
-        term_freqs = tuple(Counter(lemmas) for _, lemmas in documents)
+        term_freqs = tuple(Counter(stems(lemmas)) for _, lemmas in documents)
         lengths = tuple(len(lemmas) for _, lemmas in documents)
         n = len(documents)
         doc_freq: Counter = Counter()
@@ -133,21 +149,23 @@ class Bm25Index:
         """The lemmas of document ``key``, as indexed (no need to run spaCy on it again)."""
         return list(self.term_freqs[self.keys.index(key)])
 
-    def coverage(self, query: Sequence[str], key: str) -> float:
-        """The share of the query's information (idf mass) that document ``key`` contains.
+    def coverage(self, query: Sequence[str], *keys: str, excluding: AbstractSet[str] = frozenset()) -> float:
+        """The share of the query's information (idf mass) that documents ``keys`` contain
+        (leaving out the terms in ``excluding``).
 
         A word the index has never seen counts with the highest idf: a question about
         something the article never mentions is not covered by any passage."""
         if not query:
             return 0.0
         unseen = max(self.idf.values(), default=1.0)
-        tf = self.term_freqs[self.keys.index(key)]
-        total = sum(self.idf.get(term, unseen) for term in set(query))
-        return sum(self.idf[term] for term in set(query) if term in tf) / total
+        found = set().union(*(self.term_freqs[self.keys.index(key)] for key in keys))
+        query = set(stems(query))
+        total = sum(self.idf.get(term, unseen) for term in query)
+        return sum(self.idf[term] for term in query if term in found and term not in excluding) / total
 
     def scores(self, query: Iterable[str]) -> List[Tuple[str, float]]:
         """Every document's score for the query, best first (zero scores left out)."""
-        terms = [t for t in set(query) if t in self.idf]
+        terms = [t for t in set(stems(query)) if t in self.idf]
         results = []
         for key, tf, length in zip(self.keys, self.term_freqs, self.lengths, strict=True):
             score = 0.0
