@@ -80,9 +80,15 @@ def resources() -> Resources:
         for t in topic_map.topics.values()
     ]
     topic_index = retrieval.Bm25Index.build(topic_docs)
-    passage_index = retrieval.Bm25Index.build([(p.id, retrieval.content_lemmas(p.body)) for p in kb.passages])
+    passage_index = retrieval.Bm25Index.build([(p.id, retrieval.content_lemmas(_with_title(p))) for p in kb.passages])
     vocabulary = topic_index.vocabulary | passage_index.vocabulary | _entity_vocabulary()
     return Resources(kb, topic_map, topic_index, passage_index, vocabulary)
+
+
+def _with_title(passage: Passage) -> str:
+    """What the search reads of a passage: its label or FAQ question ("Cost and Accessibility",
+    "Is neurokinetic therapy safe?") names what it is about, then its words."""
+    return f"{passage.title}. {passage.body}" if passage.title else passage.body
 
 
 def _entity_vocabulary() -> FrozenSet[str]:
@@ -159,7 +165,10 @@ def passage_beyond_topic(lemmas: Sequence[str], topic: Topic, res: Resources, t:
     if not hits or res.kb.passage(hits[0][0]) in topic.passages:
         return None
     top = hits[0][0]
-    own = res.topic_index.term_freqs[res.topic_index.keys.index(topic.intent)].keys()
+    vocabulary = res.topic_index.term_freqs[res.topic_index.keys.index(topic.intent)].keys()
+    # a word the topic knows stays known when the search reads it as its kin ("expect" -> "expectation")
+    asked = zip(retrieval.stems(lemmas), res.passage_index.query_terms(lemmas), strict=True)
+    own = {term for word, term in asked if word in vocabulary or term in vocabulary}
     if (
         res.passage_index.coverage(lemmas, top) >= t.override_coverage
         and res.passage_index.coverage(lemmas, top, excluding=own) >= t.override_margin

@@ -117,6 +117,30 @@ def stems(lemmas: Iterable[str]) -> List[str]:
     return [stem(lemma) for lemma in lemmas]
 
 
+# A question's word the article never uses is looked up by its word family among the article's
+# words: "tension" for "tense", "spinal" for "spine", "relaxation" for "relax".
+_SUFFIXES = (
+    "izations", "ization", "ations", "ation", "ions", "ion", "ments", "ment", "ness", "ities", "ity",
+    "ively", "ive", "ably", "able", "ible", "ally", "ical", "ic", "al", "ly", "ing", "ed", "ers", "er",
+    "ate", "es", "s", "e", "y",
+)  # fmt: skip
+_MIN_STEM = 4
+
+
+@lru_cache(maxsize=8192)
+def family(term: str) -> str:
+    """The word family of a term: suffixes stripped while four letters remain ("tension", "tense"
+    -> "tens"). Too coarse to index by ("treat" and "treatment"), fine to find an unseen word's kin."""
+    word = term
+    while True:
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM and not word.endswith(("ss", "us")):
+                word = word[: -len(suffix)]
+                break
+        else:
+            return word
+
+
 @dataclass(frozen=True)
 class Bm25Index:
     """Okapi BM25 over documents given as lemma lists (indexed and queried in one spelling, ``stem``)."""
@@ -126,6 +150,7 @@ class Bm25Index:
     lengths: Tuple[int, ...]
     idf: Dict[str, float]
     avg_length: float
+    kin: Dict[str, str]  # word family -> the article's most widespread word of that family
     k1: float = 1.2
     b: float = 0.75
 
@@ -139,7 +164,17 @@ class Bm25Index:
         for tf in term_freqs:
             doc_freq.update(tf.keys())
         idf = {term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df in doc_freq.items()}
-        return cls(keys, term_freqs, lengths, idf, sum(lengths) / max(n, 1))
+        kin: Dict[str, str] = {}
+        for term, _ in doc_freq.most_common():
+            kin.setdefault(family(term), term)
+        return cls(keys, term_freqs, lengths, idf, sum(lengths) / max(n, 1), kin)
+
+    def query_terms(self, query: Iterable[str]) -> List[str]:
+        """The query's terms as the index spells them; an unseen word becomes its kin, if any."""
+        terms = []
+        for term in stems(query):
+            terms.append(term if term in self.idf else self.kin.get(family(term), term))
+        return terms
 
     @property
     def vocabulary(self) -> FrozenSet[str]:
@@ -159,13 +194,13 @@ class Bm25Index:
             return 0.0
         unseen = max(self.idf.values(), default=1.0)
         found = set().union(*(self.term_freqs[self.keys.index(key)] for key in keys))
-        query = set(stems(query))
+        query = set(self.query_terms(query))
         total = sum(self.idf.get(term, unseen) for term in query)
         return sum(self.idf[term] for term in query if term in found and term not in excluding) / total
 
     def scores(self, query: Iterable[str]) -> List[Tuple[str, float]]:
         """Every document's score for the query, best first (zero scores left out)."""
-        terms = [t for t in set(stems(query)) if t in self.idf]
+        terms = [t for t in set(self.query_terms(query)) if t in self.idf]
         results = []
         for key, tf, length in zip(self.keys, self.term_freqs, self.lengths, strict=True):
             score = 0.0
