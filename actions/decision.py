@@ -45,7 +45,9 @@ class Thresholds:
     # nervous system perceives muscles?" is classified as the neuroscience topic, but the answer
     # is the sentence about what happens during a session.
     override_margin: float = 0.15  # how much more of the question the passage covers than the topic
-    override_coverage: float = 0.5
+    override_coverage: float = 0.45
+    unsure_confidence: float = 0.65  # below this out-of-scope confidence ...
+    unsure_coverage: float = 0.5  # ... a passage covering this much of the question answers
     override_min_terms: int = 2  # a question of one or two words is the classifier's to answer
 
 
@@ -177,8 +179,10 @@ def passage_beyond_topic(lemmas: Sequence[str], topic: Topic, res: Resources, t:
     return None
 
 
-def _passage_or_decline(lemmas: Sequence[str], res: Resources, t: Thresholds) -> Decision:
-    passage = search_passage(lemmas, res, t.passage_coverage)
+def _passage_or_decline(
+    lemmas: Sequence[str], res: Resources, t: Thresholds, coverage: Optional[float] = None
+) -> Decision:
+    passage = search_passage(lemmas, res, t.passage_coverage if coverage is None else coverage)
     return Decision("passage", passage=passage) if passage else DECLINE
 
 
@@ -206,7 +210,10 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
         ranking = ranking[1:]
         first = ranking[0].get("name") if ranking else None
     if first not in res.topics:
-        return _passage_or_decline(lemmas, res, t)  # out_of_scope first: only a passage can still answer
+        # out_of_scope first: only a passage can still answer, one that covers less of the
+        # question when the classifier is unsure that it is out of scope
+        unsure = ranking[0].get("confidence", 0.0) < t.unsure_confidence if ranking else False
+        return _passage_or_decline(lemmas, res, t, t.unsure_coverage if unsure else t.passage_coverage)
 
     ranked = rank_topics(lemmas, ranking, res, t.lexical_weight)
     best, score = ranked[0]
