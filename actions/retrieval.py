@@ -141,6 +141,54 @@ def family(term: str) -> str:
             return word
 
 
+# Everyday words for what the article names in its own terms; only read for a word the
+# article never uses.
+LAY_TERMS: Dict[str, Tuple[str, ...]] = {
+    "flexibility": ("range", "motion"),
+    "mobility": ("range", "motion"),
+    "doctor": ("healthcare", "provider"),
+    "gp": ("healthcare", "provider"),
+    "physician": ("healthcare", "provider"),
+    "meds": ("medication",),
+    "pill": ("medication",),
+    "drug": ("medication",),
+    "antidepressant": ("medication",),
+    "aching": ("soreness",),
+    "tight": ("tension",),
+    "tightness": ("tension",),
+    "stiff": ("tension",),
+    "stiffness": ("tension",),
+    "knot": ("trigger", "point"),
+    "proof": ("evidence",),
+    "calm": ("relaxation",),
+    "anxious": ("anxiety",),
+    "worry": ("anxiety",),
+    "worried": ("anxiety",),
+    "insurer": ("insurance",),
+    "price": ("cost",),
+    "expensive": ("cost",),
+    "cheap": ("cost",),
+    "afford": ("cost",),
+    "affordable": ("cost",),
+    "underactive": ("inhibit",),
+    "licensed": ("certification", "credential"),
+    "slouch": ("posture",),
+    "hunch": ("posture",),
+    "heartbeat": ("heart", "rate"),
+    "hrv": ("heart", "rate", "variability"),
+    "emotional": ("psychological",),
+    "athlete": ("sport",),
+    "sporting": ("sport",),
+    "chiro": ("chiropractic",),
+    "physio": ("physical", "therapy"),
+    "risk": ("safe", "adverse"),
+    "danger": ("safe", "adverse"),
+    "dangerous": ("safe", "adverse"),
+    "appointment": ("session",),
+    "visit": ("session",),
+}
+
+
 @dataclass(frozen=True)
 class Bm25Index:
     """Okapi BM25 over documents given as lemma lists (indexed and queried in one spelling, ``stem``)."""
@@ -169,12 +217,22 @@ class Bm25Index:
             kin.setdefault(family(term), term)
         return cls(keys, term_freqs, lengths, idf, sum(lengths) / max(n, 1), kin)
 
+    def read(self, query: Iterable[str]) -> List[Tuple[str, Tuple[str, ...]]]:
+        """Each query word with the terms the index reads it as: itself if the article uses it,
+        else its kin, else the article's words for it (``LAY_TERMS``), else itself (unseen)."""
+        read = []
+        for word in stems(query):
+            if word in self.idf:
+                read.append((word, (word,)))
+            elif family(word) in self.kin:
+                read.append((word, (self.kin[family(word)],)))
+            else:
+                read.append((word, LAY_TERMS.get(word, (word,))))
+        return read
+
     def query_terms(self, query: Iterable[str]) -> List[str]:
-        """The query's terms as the index spells them; an unseen word becomes its kin, if any."""
-        terms = []
-        for term in stems(query):
-            terms.append(term if term in self.idf else self.kin.get(family(term), term))
-        return terms
+        """The query's terms as the index reads them (``read``)."""
+        return [term for _, terms in self.read(query) for term in terms]
 
     @property
     def vocabulary(self) -> FrozenSet[str]:

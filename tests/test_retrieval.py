@@ -54,3 +54,8 @@ def test_a_covering_passage_answers_when_the_classifier_is_unsure_it_is_out_of_s
     assert unsure.kind == "passage" and unsure.passage.id == "some-evidence-supports-the-underlying-principles"
     sure = decide(parsed(text, "out_of_scope", 0.95), content_lemmas(text), res)
     assert sure.kind == "decline"
+
+
+def test_an_everyday_word_the_article_never_uses_is_read_as_the_articles_words(res):
+    assert res.passage_index.query_terms(["flexibility", "doctor"]) == ["range", "motion", "healthcare", "provider"]
+    assert res.passage_index.query_terms(["tension"]) == ["tension"]  # the article's own words stay as they are
