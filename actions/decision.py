@@ -167,9 +167,14 @@ def passage_beyond_topic(lemmas: Sequence[str], topic: Topic, res: Resources, t:
     if not hits or res.kb.passage(hits[0][0]) in topic.passages:
         return None
     top = hits[0][0]
-    vocabulary = set(res.topic_index.term_freqs[res.topic_index.keys.index(topic.intent)])
+    vocabulary = res.topic_index.term_freqs[res.topic_index.positions[topic.intent]]
     # a word the topic knows stays known when the search reads it as its kin ("expect" -> "expectation")
-    own = {term for word, terms in res.passage_index.read(lemmas) for term in terms if {word, term} & vocabulary}
+    own = {
+        term
+        for word, terms in res.passage_index.read(lemmas)
+        for term in terms
+        if word in vocabulary or term in vocabulary
+    }
     if (
         res.passage_index.coverage(lemmas, top) >= t.override_coverage
         and res.passage_index.coverage(lemmas, top, excluding=own) >= t.override_margin

@@ -199,11 +199,16 @@ class Bm25Index:
     idf: Dict[str, float]
     avg_length: float
     kin: Dict[str, str]  # word family -> the article's most widespread word of that family
+    # term -> (document position, its BM25 weight in that document): a question's score is a
+    # sum over the postings of its few terms
+    postings: Dict[str, Tuple[Tuple[int, float], ...]]
+    positions: Dict[str, int]
+    max_idf: float
     k1: float = 1.2
     b: float = 0.75
 
     @classmethod
-    def build(cls, documents: Sequence[Tuple[str, Sequence[str]]]) -> "Bm25Index":
+    def build(cls, documents: Sequence[Tuple[str, Sequence[str]]], k1: float = 1.2, b: float = 0.75) -> "Bm25Index":
         keys = tuple(key for key, _ in documents)
         term_freqs = tuple(Counter(stems(lemmas)) for _, lemmas in documents)
         lengths = tuple(len(lemmas) for _, lemmas in documents)
@@ -215,7 +220,25 @@ class Bm25Index:
         kin: Dict[str, str] = {}
         for term, _ in doc_freq.most_common():
             kin.setdefault(family(term), term)
-        return cls(keys, term_freqs, lengths, idf, sum(lengths) / max(n, 1), kin)
+        avg_length = sum(lengths) / max(n, 1)
+        postings: Dict[str, List[Tuple[int, float]]] = {}
+        for i, (tf, length) in enumerate(zip(term_freqs, lengths, strict=True)):
+            for term, f in tf.items():
+                norm = f + k1 * (1 - b + b * length / avg_length)
+                postings.setdefault(term, []).append((i, idf[term] * f * (k1 + 1) / norm))
+        return cls(
+            keys,
+            term_freqs,
+            lengths,
+            idf,
+            avg_length,
+            kin,
+            {term: tuple(p) for term, p in postings.items()},
+            {key: i for i, key in enumerate(keys)},
+            max(idf.values(), default=1.0),
+            k1,
+            b,
+        )
 
     def read(self, query: Iterable[str]) -> List[Tuple[str, Tuple[str, ...]]]:
         """Each query word with the terms the index reads it as: itself if the article uses it,
@@ -240,7 +263,7 @@ class Bm25Index:
 
     def terms(self, key: str) -> List[str]:
         """The lemmas of document ``key``, as indexed (no need to run spaCy on it again)."""
-        return list(self.term_freqs[self.keys.index(key)])
+        return list(self.term_freqs[self.positions[key]])
 
     def coverage(self, query: Sequence[str], *keys: str, excluding: AbstractSet[str] = frozenset()) -> float:
         """The share of the query's information (idf mass) that documents ``keys`` contain
@@ -250,23 +273,16 @@ class Bm25Index:
         something the article never mentions is not covered by any passage."""
         if not query:
             return 0.0
-        unseen = max(self.idf.values(), default=1.0)
-        found = set().union(*(self.term_freqs[self.keys.index(key)] for key in keys))
+        found = set().union(*(self.term_freqs[self.positions[key]] for key in keys))
         query = set(self.query_terms(query))
-        total = sum(self.idf.get(term, unseen) for term in query)
+        total = sum(self.idf.get(term, self.max_idf) for term in query)
         return sum(self.idf[term] for term in query if term in found and term not in excluding) / total
 
     def scores(self, query: Iterable[str]) -> List[Tuple[str, float]]:
         """Every document's score for the query, best first (zero scores left out)."""
-        terms = [t for t in set(self.query_terms(query)) if t in self.idf]
-        results = []
-        for key, tf, length in zip(self.keys, self.term_freqs, self.lengths, strict=True):
-            score = 0.0
-            for term in terms:
-                f = tf.get(term, 0)
-                if f:
-                    norm = f + self.k1 * (1 - self.b + self.b * length / self.avg_length)
-                    score += self.idf[term] * f * (self.k1 + 1) / norm
-            if score > 0:
-                results.append((key, score))
+        totals = [0.0] * len(self.keys)
+        for term in set(self.query_terms(query)):
+            for i, weight in self.postings.get(term, ()):
+                totals[i] += weight
+        results = [(key, score) for key, score in zip(self.keys, totals, strict=True) if score > 0]
         return sorted(results, key=lambda item: -item[1])
