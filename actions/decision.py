@@ -40,15 +40,6 @@ class Thresholds:
     passage_coverage: float = 0.8  # share of the question a passage must cover
     passage_over_topic: float = 1.0  # below this topic score, a covering passage answers instead
     local_confidence: float = 0.9  # a local request is answered only above this confidence
-    # A confident topic still gives way to a passage outside it that the search ranks far above
-    # the topic's own passages and that covers enough of the question: "does NKT reset how the
-    # nervous system perceives muscles?" is classified as the neuroscience topic, but the answer
-    # is the sentence about what happens during a session.
-    override_margin: float = 0.15  # how much more of the question the passage covers than the topic
-    override_coverage: float = 0.45  # calibrate.py prefers 0.4 by one dev question, at 0.40; kept off that point
-    unsure_confidence: float = 0.65  # below this out-of-scope confidence ...
-    unsure_coverage: float = 0.5  # ... a passage covering this much of the question answers
-    override_min_terms: int = 2  # a question of one or two words is the classifier's to answer
 
 
 THRESHOLDS = Thresholds()
@@ -82,15 +73,9 @@ def resources() -> Resources:
         for t in topic_map.topics.values()
     ]
     topic_index = retrieval.Bm25Index.build(topic_docs)
-    passage_index = retrieval.Bm25Index.build([(p.id, retrieval.content_lemmas(_with_title(p))) for p in kb.passages])
+    passage_index = retrieval.Bm25Index.build([(p.id, retrieval.content_lemmas(p.body)) for p in kb.passages])
     vocabulary = topic_index.vocabulary | passage_index.vocabulary | _entity_vocabulary()
     return Resources(kb, topic_map, topic_index, passage_index, vocabulary)
-
-
-def _with_title(passage: Passage) -> str:
-    """What the search reads of a passage: its label or FAQ question ("Cost and Accessibility",
-    "Is neurokinetic therapy safe?") names what it is about, then its words."""
-    return f"{passage.title}. {passage.body}" if passage.title else passage.body
 
 
 def _entity_vocabulary() -> FrozenSet[str]:
@@ -98,7 +83,7 @@ def _entity_vocabulary() -> FrozenSet[str]:
     words = set()
     for pattern in retrieval.nlp().get_pipe("entity_ruler").patterns:
         if pattern["label"] not in UNCOVERED_ENTITIES and isinstance(pattern["pattern"], str):
-            words.update(retrieval.stems(retrieval.content_lemmas(pattern["pattern"])))
+            words.update(retrieval.content_lemmas(pattern["pattern"]))
     return frozenset(words)
 
 
@@ -125,7 +110,7 @@ def shares_article_vocabulary(lemmas: Sequence[str], res: Resources) -> bool:
     """The second check: an off-topic message can get a confident in-domain intent, but it
     shares no meaningful word with the article or with the ways people ask about it."""
     # "how often should I go" is all stop words: nothing to check, the classifier decides
-    return not lemmas or any(term in res.vocabulary for term in retrieval.stems(lemmas))
+    return not lemmas or any(lemma in res.vocabulary for lemma in lemmas)
 
 
 def entity_topics(message: Dict[str, Any], res: Resources) -> List[Topic]:
@@ -157,36 +142,8 @@ def search_passage(lemmas: Sequence[str], res: Resources, coverage: float) -> Op
     return None
 
 
-def passage_beyond_topic(lemmas: Sequence[str], topic: Topic, res: Resources, t: Thresholds) -> Optional[Passage]:
-    """The passage the search ranks first, when it is not one of ``topic``'s, covers enough of
-    the question, and covers ``override_margin`` of it with words the topic never uses (in its
-    passages or in the training examples the classifier learnt it from)."""
-    if len(set(lemmas)) < t.override_min_terms:
-        return None
-    hits = res.passage_index.scores(lemmas)
-    if not hits or res.kb.passage(hits[0][0]) in topic.passages:
-        return None
-    top = hits[0][0]
-    vocabulary = res.topic_index.term_freqs[res.topic_index.positions[topic.intent]]
-    # a word the topic knows stays known when the search reads it as its kin ("expect" -> "expectation")
-    own = {
-        term
-        for word, terms in res.passage_index.read(lemmas)
-        for term in terms
-        if word in vocabulary or term in vocabulary
-    }
-    if (
-        res.passage_index.coverage(lemmas, top) >= t.override_coverage
-        and res.passage_index.coverage(lemmas, top, excluding=own) >= t.override_margin
-    ):
-        return res.kb.passage(top)
-    return None
-
-
-def _passage_or_decline(
-    lemmas: Sequence[str], res: Resources, t: Thresholds, coverage: Optional[float] = None
-) -> Decision:
-    passage = search_passage(lemmas, res, t.passage_coverage if coverage is None else coverage)
+def _passage_or_decline(lemmas: Sequence[str], res: Resources, t: Thresholds) -> Decision:
+    passage = search_passage(lemmas, res, t.passage_coverage)
     return Decision("passage", passage=passage) if passage else DECLINE
 
 
@@ -214,10 +171,7 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
         ranking = ranking[1:]
         first = ranking[0].get("name") if ranking else None
     if first not in res.topics:
-        # out_of_scope first: only a passage can still answer, one that covers less of the
-        # question when the classifier is unsure that it is out of scope
-        unsure = ranking[0].get("confidence", 0.0) < t.unsure_confidence if ranking else False
-        return _passage_or_decline(lemmas, res, t, t.unsure_coverage if unsure else t.passage_coverage)
+        return _passage_or_decline(lemmas, res, t)  # out_of_scope first: only a passage can still answer
 
     ranked = rank_topics(lemmas, ranking, res, t.lexical_weight)
     best, score = ranked[0]
@@ -231,9 +185,6 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
         passage = search_passage(lemmas, res, t.passage_coverage)
         if passage and passage not in best.passages:
             return Decision("passage", passage=passage, alternatives=(best.intent,))
-    passage = passage_beyond_topic(lemmas, best, res, t)
-    if passage:
-        return Decision("passage", passage=passage, alternatives=(best.intent,))
 
     others = [(topic, s) for topic, s in ranked if topic != best]
     alternatives = tuple(topic.intent for topic, s in others[:2] if s >= t.min_score / 2)

@@ -1,6 +1,6 @@
 """Calibrate the decision thresholds on the development questions (``eval/dev.yml``).
 
-Usage: ``python -m scripts.calibrate [--file eval/dev.yml] [--splits 20]`` (after ``make train``).
+Usage: ``python -m scripts.calibrate [--file eval/dev.yml]`` (after ``make train``).
 
 It parses every single development question with the trained model (in process: the
 same NLU pipeline the server runs), then replays the decision
@@ -8,10 +8,8 @@ same NLU pipeline the server runs), then replays the decision
 the in-scope questions answered with a right passage, the out-of-scope ones declined,
 and the passage-search questions answered right (or declined when no passage answers
 them). The best combination misses the targets by the least, then scores the most;
-ties go to the stricter thresholds. ``--splits N`` also chooses the passage search's
-thresholds on one random half of the questions and scores them on the other, N times
-each way: an estimate of how they do on questions they were not chosen on. Never run it
-on the held-out set: that one is for reporting (``make evaluate``).
+ties go to the stricter thresholds. Never run it on the held-out set: that one is for
+reporting (``make evaluate``).
 """
 
 from __future__ import annotations
@@ -20,9 +18,8 @@ import argparse
 import asyncio
 import logging
 import os
-import random
 import sys
-from dataclasses import replace
+from dataclasses import astuple
 from itertools import product
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -33,8 +30,6 @@ from actions.decision import THRESHOLDS, Decision, Thresholds, decide, resources
 from actions.retrieval import content_lemmas
 from scripts.bot_servers import MODEL, ROOT
 
-# Two stages: the classifier's thresholds first (with the search's at their current values),
-# then the passage search's (with the classifier's best).
 GRID = {
     "min_score": (0.3, 0.4, 0.5),
     "lexical_weight": (0.5, 0.75, 1.0, 1.25),
@@ -43,13 +38,6 @@ GRID = {
     "passage_over_topic": (0.0, 0.6, 0.8, 1.0),
     "local_confidence": (0.8, 0.9),
 }
-SEARCH_GRID = {
-    "override_margin": (0.1, 0.15, 0.2, 0.3),
-    "override_coverage": (0.4, 0.45, 0.5, 0.6),
-    "unsure_confidence": (0.0, 0.5, 0.65, 0.8),
-    "unsure_coverage": (0.5, 0.6, 0.8),
-}
-LOOSER_WHEN_LARGER = {"unsure_confidence"}  # ties go to the stricter thresholds
 TARGETS = {"in-scope": 0.97, "out-of-scope": 0.97, "passage search": 0.80}
 
 Parsed = Dict[str, Tuple[Dict, List[str]]]
@@ -98,67 +86,29 @@ def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, default=ROOT / "eval" / "dev.yml")
     parser.add_argument("--model", type=Path, default=MODEL, help="a trained model (default: models/nkt.tar.gz)")
-    parser.add_argument("--splits", type=int, default=0, help="also estimate generalisation on N random half splits")
     args = parser.parse_args(argv)
     data = yaml.safe_load(args.file.read_text(encoding="utf-8"))
     texts = [c["text"] for c in data["in_scope"]] + data["out_of_scope"]
     texts += [c["text"] for c in data.get("passage_search", [])]
     parsed = asyncio.run(parse_all(texts, args.model))
 
-    best = THRESHOLDS
-    for grid in (GRID, SEARCH_GRID):
-        best = calibrate(data, parsed, grid, best)
-    print(f"best: {best}")
-    if args.splits:
-        estimate = cross_validate(data, parsed, SEARCH_GRID, best, args.splits)
-        print(f"search thresholds chosen on half of the questions, scored on the other half ({args.splits} splits):")
-        print("  " + "  ".join(f"{k} {100 * v:.1f}%" for k, v in estimate.items()))
-    return 0
-
-
-def search(data: Dict, parsed: Parsed, grid: Dict, base: Thresholds) -> List[Tuple]:
-    """Every combination of ``grid`` (the other thresholds as in ``base``), best first."""
     results = []
-    for values in product(*grid.values()):
-        t = replace(base, **dict(zip(grid, values, strict=True)))
+    for values in product(*GRID.values()):
+        t = Thresholds(**dict(zip(GRID, values, strict=True)))
         scores = score(data, parsed, t)
         shortfall = sum(max(0.0, TARGETS[k] - v) for k, v in scores.items())
-        strictness = tuple(-v if name in LOOSER_WHEN_LARGER else v for name, v in zip(grid, values, strict=True))
-        results.append((-shortfall, sum(scores.values()), strictness, values, scores, t))
+        results.append((-shortfall, sum(scores.values()), astuple(t), scores))
     results.sort(key=lambda r: r[:3], reverse=True)
-    return [r[3:] for r in results]
-
-
-def calibrate(data: Dict, parsed: Parsed, grid: Dict, base: Thresholds) -> Thresholds:
-    results = search(data, parsed, grid, base)
-    print("  ".join(f"{name:>{len(name)}}" for name in grid) + "   in-scope  out-of-scope  passage-search")
-    now = tuple(getattr(THRESHOLDS, name) for name in grid)
-    current = [r for r in results if r[0] == now]
-    for values, scores, _ in results[:10] + current:
-        mark = "  <- current" if values == now else ""
+    print("  ".join(f"{name:>{len(name)}}" for name in GRID) + "   in-scope  out-of-scope  passage-search")
+    current = next(r for r in results if r[2] == astuple(THRESHOLDS))
+    for _, _, values, scores in results[:10] + [current]:
+        mark = "  <- current" if values == astuple(THRESHOLDS) else ""
         row = "".join(
             f"{100 * scores[k]:>{w}.1f}%" for k, w in (("in-scope", 9), ("out-of-scope", 13), ("passage search", 15))
         )
-        print("  ".join(f"{v:>{len(name)}}" for name, v in zip(grid, values, strict=True)) + f" {row}{mark}")
-    return results[0][2]
-
-
-def cross_validate(data: Dict, parsed: Parsed, grid: Dict, base: Thresholds, splits: int) -> Dict[str, float]:
-    """How the thresholds chosen on half of the questions score on the other half: an estimate
-    of how they do on questions they were not chosen on (the held-out set's situation)."""
-    rng = random.Random(0)
-    totals: Dict[str, float] = {k: 0.0 for k in TARGETS}
-    for _ in range(splits):
-        halves: List[Dict] = [{}, {}]
-        for key in ("in_scope", "out_of_scope", "passage_search"):
-            items = list(data.get(key, []))
-            rng.shuffle(items)
-            halves[0][key], halves[1][key] = items[: len(items) // 2], items[len(items) // 2 :]
-        for tune, check in ((halves[0], halves[1]), (halves[1], halves[0])):
-            chosen = search(tune, parsed, grid, base)[0][2]
-            for k, v in score(check, parsed, chosen).items():
-                totals[k] += v / (2 * splits)
-    return totals
+        print("  ".join(f"{v:>{len(name)}}" for name, v in zip(GRID, values, strict=True)) + f" {row}{mark}")
+    print(f"best: {dict(zip(GRID, results[0][2], strict=True))}")
+    return 0
 
 
 if __name__ == "__main__":
