@@ -15,7 +15,9 @@ process):
 - one user: every question of ``eval/heldout.yml`` and ``eval/dev.yml`` (at least 300), in turn;
 - N concurrent users, each its own sender, 2- to 3-turn conversations, for a bounded time;
 - memory: the peak resident set of each server (of all its processes, summed, for several
-  workers) and the rasa processes' proportional set size (PSS, shared pages counted once).
+  workers), and the peak proportional set size of the rasa processes together (PSS, sampled
+  every 2 s under load: a page the forked workers share with their parent counts once, as
+  it is in memory once; the 800 MB target is checked on it).
 Stock Rasa trains for about 25 minutes here (DIET and TED, 100 epochs each), so its model and
 training time are kept in ``.rasa/bench/`` and reused while config, domain, data and the Rasa
 version are unchanged (``--retrain-stock`` forces a new training; the report says which).
@@ -38,11 +40,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
 from statistics import median, quantiles
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 import aiohttp
 import rasa
@@ -60,7 +63,7 @@ TARGETS = [  # (label, key, test) — issue 5, on this 2-core machine
     ("one user median <= 15 ms", "single_user.median_ms", lambda v: v <= 15),
     ("one user p95 <= 30 ms", "single_user.p95_ms", lambda v: v <= 30),
     ("start to ready <= 15 s", "ready_s.rasa_first_answer", lambda v: v <= 15),
-    ("rasa server <= 800 MB", "peak_rss_mb.rasa", lambda v: v <= 800),
+    ("rasa server <= 800 MB (PSS, all its processes)", "peak_rss_mb.rasa_pss", lambda v: v <= 800),
     ("training from scratch <= 60 s", "train_s.scratch", lambda v: v <= 60),
 ]
 
@@ -155,6 +158,30 @@ def proportional_mb(pids: List[int]) -> float:
     return total_kb / 1024
 
 
+class PeakSampler:
+    """The highest value of ``read()`` seen every ``every_s`` seconds while the block runs."""
+
+    def __init__(self, read: Callable[[], float], every_s: float = 2.0) -> None:
+        self.read, self.every_s, self.peak = read, every_s, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            self.peak = max(self.peak, self.read())
+            if self._stop.wait(self.every_s):
+                return
+
+    def __enter__(self) -> "PeakSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.read())
+
+
 def memory_mb(pid: int, field: str = "VmHWM") -> float:
     """A process's memory from /proc: its peak resident set (VmHWM) or its current one (VmRSS)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -237,12 +264,13 @@ def measure(
         first.raise_for_status()
         ready = {**bot.ready_s, "rasa_first_answer": bot.ready_s["rasa"] + time.monotonic() - started}
         cpu_before, wall_before = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
-        one = asyncio.run(single_user(bot, texts))
-        many = asyncio.run(concurrent_users(bot, texts, users, seconds))
         rasa_processes = process_tree(bot.rasa.pid)
+        with PeakSampler(lambda: proportional_mb(rasa_processes)) as pss:
+            one = asyncio.run(single_user(bot, texts))
+            many = asyncio.run(concurrent_users(bot, texts, users, seconds))
         memory = {
+            "rasa_pss": pss.peak,  # all the rasa processes together, shared pages counted once
             "rasa": sum(memory_mb(pid) for pid in rasa_processes),  # peak resident set, summed
-            "rasa_pss_after_load": proportional_mb(rasa_processes),
             "rasa_largest_process": max(memory_mb(pid) for pid in rasa_processes),
             "actions": memory_mb(bot.actions.pid),
         }
@@ -280,7 +308,7 @@ ROWS = [  # (label, key, higher is better)
     ("errors + empty replies", "failures", False),
     ("rasa: peak RSS, all processes (MB)", "peak_rss_mb.rasa", False),
     ("rasa: largest process's peak (MB)", "peak_rss_mb.rasa_largest_process", False),
-    ("rasa: PSS after the load (MB)", "peak_rss_mb.rasa_pss_after_load", False),
+    ("rasa: peak PSS, all processes (MB)", "peak_rss_mb.rasa_pss", False),
     ("peak RSS actions (MB)", "peak_rss_mb.actions", False),
     ("load generator CPU share", "load_generator_cpu_share", False),
 ]
