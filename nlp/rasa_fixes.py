@@ -30,6 +30,12 @@ imported (``nlp.components`` is loaded by every process that loads the model: ``
   were just read to rebuild the tracker, and the conversation's lock keeps anyone else from
   writing in between. A tracker read that way is saved without the count, once; any other
   save (a new conversation, a second save of one tracker) still counts as Rasa does.
+- **A loaded RulePolicy remembers which rules fit a conversation's states.** Each turn it
+  predicts twice, and each prediction matches every rule (about 150 rule states here)
+  against the conversation's states, turn by turn. The rules of a loaded model never
+  change, so the rules that fit the same states are the same: they are kept (for the last
+  4,096 distinct state sequences). A policy being trained, whose rules do change, matches
+  every time as Rasa does.
 - **The model's graph runs in plain Python, not through dask.** Rasa runs the NLU and
   policy graphs (three runs a turn) with ``dask.get``, which orders, wraps and schedules
   ten tasks each time: more work than the components themselves. The nodes are now called
@@ -41,6 +47,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any, Dict, Iterator, List, Optional, Text, Type
 
@@ -48,6 +55,7 @@ import rasa.core.tracker_store
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
@@ -65,6 +73,10 @@ _ORIGINAL_ENGINE_KWARGS = rasa.core.tracker_store.create_engine_kwargs
 _ORIGINAL_RUN = DaskGraphRunner.run
 _ORIGINAL_SQL_RETRIEVE = SQLTrackerStore._retrieve
 _ORIGINAL_ADDITIONAL_EVENTS = SQLTrackerStore._additional_events
+_ORIGINAL_POSSIBLE_KEYS = RulePolicy._get_possible_keys
+_ORIGINAL_RULE_POLICY_LOAD = RulePolicy.load.__func__  # type: ignore[attr-defined]
+_RULE_MEMO = "_possible_keys_by_states"  # set on a RulePolicy loaded for prediction
+_RULE_MEMO_SIZE = 4096
 _STORED_ROWS = "_rows_read_from_sql_store"  # set on a tracker rebuilt from the latest session's rows
 
 
@@ -169,6 +181,39 @@ def _sql_additional_events(self: SQLTrackerStore, session: Any, tracker: Dialogu
     return itertools.islice(tracker.events, stored, len(tracker.events))
 
 
+def _load_rule_policy(cls: Type[RulePolicy], *args: Any, **kwargs: Any) -> RulePolicy:
+    policy = _ORIGINAL_RULE_POLICY_LOAD(cls, *args, **kwargs)
+    setattr(policy, _RULE_MEMO, OrderedDict())
+    return policy
+
+
+def _frozen_states(states: List[Dict[Text, Any]]) -> Any:
+    return tuple(
+        tuple(sorted((part, tuple(sorted(features.items()))) for part, features in state.items())) for state in states
+    )
+
+
+def _possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[Dict[Text, Any]]) -> Any:
+    """Rasa's ``_get_possible_keys``, remembered per (rule table, states) on a loaded policy."""
+    memo: Optional[OrderedDict] = self.__dict__.get(_RULE_MEMO)
+    if memo is None:
+        return _ORIGINAL_POSSIBLE_KEYS(self, lookup, states)
+    try:
+        key = (id(lookup), _frozen_states(states))
+        hash(key)
+    except TypeError:  # a feature value that cannot be a key: match as Rasa does
+        return _ORIGINAL_POSSIBLE_KEYS(self, lookup, states)
+    found = memo.get(key)
+    if found is not None and found[0] is lookup:  # the same table object, kept alive by the memo
+        memo.move_to_end(key)
+        return set(found[1])
+    keys = _ORIGINAL_POSSIBLE_KEYS(self, lookup, states)
+    memo[key] = (lookup, frozenset(keys))
+    if len(memo) > _RULE_MEMO_SIZE:
+        memo.popitem(last=False)
+    return keys
+
+
 def _run_graph(
     self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None
 ) -> Dict[Text, Any]:
@@ -200,6 +245,8 @@ def _run_graph(
 
 def apply() -> None:
     DaskGraphRunner.run = _run_graph  # type: ignore[method-assign]
+    RulePolicy.load = classmethod(_load_rule_policy)  # type: ignore[method-assign,assignment]
+    RulePolicy._get_possible_keys = _possible_keys  # type: ignore[method-assign]
     SQLTrackerStore._retrieve = _sql_retrieve  # type: ignore[method-assign]
     SQLTrackerStore._additional_events = _sql_additional_events  # type: ignore[method-assign]
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]

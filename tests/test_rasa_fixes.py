@@ -135,17 +135,72 @@ def test_checking_each_event_against_its_own_kind_agrees_with_rasas_full_schema(
     assert rasa_fixes._event_validators()  # every kind has its own validator: the fast path is used
 
 
-def test_the_graph_runs_without_dask_give_the_same_parse_and_prediction_as_dask(monkeypatch):
-    import asyncio
-
+@pytest.fixture(scope="module")
+def agent():
+    """The trained model, loaded in this process (no servers)."""
     from rasa.core.agent import Agent
-    from rasa.engine.runner.dask import DaskGraphRunner
 
     from scripts.bot_servers import MODEL
 
     if not MODEL.exists():
         pytest.skip("no trained model: run `make train`")
-    agent = Agent.load(str(MODEL))
+    return Agent.load(str(MODEL))
+
+
+def test_the_loaded_rule_policy_predicts_the_same_with_its_rule_memo_as_without(agent):
+    import asyncio
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    policy = next(
+        node._component
+        for node in agent.processor.graph_runner._instantiated_nodes.values()
+        if isinstance(node._component, RulePolicy)
+    )
+    assert isinstance(policy.__dict__.get(rasa_fixes._RULE_MEMO), dict)  # loaded: the memo is on
+    turns = [
+        ["hi", "what is neurokinetic therapy?", "tell me more", "and physical therapy?"],
+        ["how many sessions do I need?", "that's not what I asked", "/none_of_these", "bye"],
+        ["/ask_cost_insurance", "what about yoga", "thanks", "are you a bot?", "help"],
+        *([text] for text in ("hello", "is it safe?", "I want to end my life", "who are you", "bye", "/greet")),
+    ]
+
+    async def trackers():
+        """Each conversation just after each of its user messages, where the rules pick the action."""
+        from rasa.shared.core.events import UserUttered
+
+        found = []
+        for number, texts in enumerate(turns):
+            sender = f"memo-{number}"
+            for text in texts:
+                tracker = await agent.tracker_store.get_or_create_tracker(sender)
+                parsed = await agent.parse_message(text)
+                tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed), agent.domain)
+                found.append(tracker)
+                await agent.handle_text(text, sender_id=sender)
+        return found
+
+    def predictions(tracker):
+        prediction = policy.predict_action_probabilities(tracker, agent.domain)
+        return prediction.probabilities, prediction.events, prediction.optional_events
+
+    chosen = []
+    for tracker in asyncio.run(trackers()):
+        for _ in range(2):  # the second time from the memo
+            with_memo = predictions(tracker)
+            chosen.append(with_memo[0])
+            memo = policy.__dict__.pop(rasa_fixes._RULE_MEMO)
+            assert predictions(tracker) == with_memo
+            policy.__dict__[rasa_fixes._RULE_MEMO] = memo
+    assert len(memo) >= 5
+    assert len({max(range(len(p)), key=p.__getitem__) for p in chosen}) >= 5  # the rules chose several actions
+
+
+def test_the_graph_runs_without_dask_give_the_same_parse_and_prediction_as_dask(monkeypatch, agent):
+    import asyncio
+
+    from rasa.engine.runner.dask import DaskGraphRunner
+
     texts = ["what is neurokinetic therapy?", "is NKT better than yoga?", "", "I want to end my life", "/greet"]
 
     async def outputs():
