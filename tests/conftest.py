@@ -76,6 +76,14 @@ def bot(web_port: int) -> Iterator[Any]:
 
 # What a user sees in a conversation (the scale-out and worker tests)
 
+# Questions whose sections have more passages, so that "tell me more" has something to quote.
+QUESTIONS = [
+    "could you tell me what NKT actually is",
+    "what role does the vagus nerve play in this therapy",
+    "how does nkt compare with yoga or tai chi",
+    "is nkt covered by my health insurance or do i pay myself",
+]
+
 
 def reply_text(replies: List[dict]) -> str:
     return "\n".join(r.get("text", "") for r in replies)
@@ -94,3 +102,19 @@ def continues(kb: KnowledgeBase, before: List[str], text: str) -> bool:
     if any(END_OF_SECTION.format(heading=section.heading) in text for section in sections):
         return True
     return bool(quoted) and not set(quoted) & set(before) and {kb.passage(p).section for p in quoted} <= sections
+
+
+# Two messages of one conversation sent at once (to two workers or replicas)
+TWO_AT_ONCE = [("is nkt safe?", "is-neurokinetic-therapy-safe"), ("/ask_cost_insurance", "cost-and-accessibility")]
+
+
+def assert_both_answered_in_whole_turns(kb: KnowledgeBase, replies: List[str], events: List[Any]) -> None:
+    """Each reply quotes its passage, and the stored events (type, action name) hold two whole
+    turns, one after the other (user message ... action_listen). Without a shared lock both
+    processes would load the same history and the second save would drop part of the first turn."""
+    for (_, passage), text in zip(TWO_AT_ONCE, replies, strict=True):
+        assert kb.passage(passage).body in text, text
+    turns = [action or kind for kind, action in events if kind == "user" or action]
+    user_turns = [i for i, step in enumerate(turns) if step == "user"]
+    assert len(user_turns) == 2, turns
+    assert "action_listen" in turns[user_turns[0] : user_turns[1]] and turns[-1] == "action_listen", turns

@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List, Tuple
 import psycopg2
 import pytest
 import requests
-from conftest import continues, passages_quoted, reply_text
+from conftest import QUESTIONS, TWO_AT_ONCE, assert_both_answered_in_whole_turns, continues, passages_quoted, reply_text
 
 from actions.knowledge_base import KnowledgeBase
 from channels.guard import APOLOGY
@@ -27,14 +27,6 @@ USERS = 16
 # A replica killed while it holds a conversation's lock leaves its ticket in Redis until the
 # ticket's lifetime ends (Rasa's default: 60 s); the profile's recommended value, in the README.
 TICKET_LOCK_LIFETIME_S = "10"
-
-# Questions whose sections have more passages, so that "tell me more" has something to quote.
-QUESTIONS = [
-    "could you tell me what NKT actually is",
-    "what role does the vagus nerve play in this therapy",
-    "how does nkt compare with yoga or tai chi",
-    "is nkt covered by my health insurance or do i pay myself",
-]
 
 
 @pytest.fixture(scope="module")
@@ -111,17 +103,11 @@ def test_two_messages_of_one_conversation_at_both_replicas_at_once_are_taken_one
     replicas: Bot, stores: Dict[str, str], kb: KnowledgeBase
 ) -> None:
     sender = f"double-{uuid.uuid4().hex[:8]}"
-    asks = [("is nkt safe?", "is-neurokinetic-therapy-safe"), ("/ask_cost_insurance", "cost-and-accessibility")]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        replies = list(pool.map(lambda i: reply_text(replicas.ask(asks[i][0], sender=sender, replica=i)), (0, 1)))
-    for (_, passage), text in zip(asks, replies, strict=True):
-        assert kb.passage(passage).body in text, text
-    # Without the shared lock both replicas would load the same history and the second save would
-    # drop part of the first turn; with it, each turn (user message ... action_listen) is whole.
-    turns = [action or kind for kind, action in stored_events(stores, sender) if kind == "user" or action]
-    user_turns = [i for i, step in enumerate(turns) if step == "user"]
-    assert len(user_turns) == 2, turns
-    assert "action_listen" in turns[user_turns[0] : user_turns[1]] and turns[-1] == "action_listen", turns
+        replies = list(
+            pool.map(lambda i: reply_text(replicas.ask(TWO_AT_ONCE[i][0], sender=sender, replica=i)), (0, 1))
+        )
+    assert_both_answered_in_whole_turns(kb, replies, stored_events(stores, sender))
 
 
 def ask_until_answered(bot: Bot, text: str, sender: str, replica: int, within_s: float = 30) -> str:

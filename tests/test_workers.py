@@ -13,18 +13,12 @@ from pathlib import Path
 from typing import Iterator, List, Tuple
 
 import pytest
-from conftest import continues, passages_quoted, reply_text
+from conftest import QUESTIONS, TWO_AT_ONCE, assert_both_answered_in_whole_turns, continues, passages_quoted, reply_text
 
 from actions.knowledge_base import KnowledgeBase
 from scripts.bot_servers import Bot, running_bot
 
 USERS = 16
-QUESTIONS = [
-    "could you tell me what NKT actually is",
-    "what role does the vagus nerve play in this therapy",
-    "how does nkt compare with yoga or tai chi",
-    "is nkt covered by my health insurance or do i pay myself",
-]
 
 
 @pytest.fixture(scope="module")
@@ -97,17 +91,10 @@ def test_two_messages_of_one_conversation_at_once_are_taken_one_after_the_other(
 ) -> None:
     for attempt in range(5):  # the two requests may or may not land on different workers: try several
         sender = f"double-{attempt}-{uuid.uuid4().hex[:8]}"
-        asks = [("is nkt safe?", "is-neurokinetic-therapy-safe"), ("/ask_cost_insurance", "cost-and-accessibility")]
+        texts = [text for text, _ in TWO_AT_ONCE]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            replies = list(
-                pool.map(lambda text, to=sender: reply_text(workers.ask(text, sender=to)), [a for a, _ in asks])
-            )
-        for (_, passage), text in zip(asks, replies, strict=True):
-            assert kb.passage(passage).body in text, text
-        turns = [action or kind for kind, action in stored_events(workers, sender) if kind == "user" or action]
-        user_turns = [i for i, step in enumerate(turns) if step == "user"]
-        assert len(user_turns) == 2, turns
-        assert "action_listen" in turns[user_turns[0] : user_turns[1]] and turns[-1] == "action_listen", turns
+            replies = list(pool.map(lambda text, to=sender: reply_text(workers.ask(text, sender=to)), texts))
+        assert_both_answered_in_whole_turns(kb, replies, stored_events(workers, sender))
 
 
 def test_the_workers_share_the_servers_imports_and_stay_under_700_mb_together(workers: Bot) -> None:
