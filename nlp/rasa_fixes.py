@@ -200,10 +200,9 @@ def _possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[Dict
         return _ORIGINAL_POSSIBLE_KEYS(self, lookup, states)
     try:
         key = (id(lookup), _frozen_states(states))
-        hash(key)
+        found = memo.get(key)
     except TypeError:  # a feature value that cannot be a key: match as Rasa does
         return _ORIGINAL_POSSIBLE_KEYS(self, lookup, states)
-    found = memo.get(key)
     if found is not None and found[0] is lookup:  # the same table object, kept alive by the memo
         memo.move_to_end(key)
         return set(found[1])
@@ -222,7 +221,8 @@ def _run_graph(
     nodes = self._graph_schema.nodes
     results: Dict[Text, Any] = {}
     for name, value in (inputs or {}).items():
-        if isinstance(value, str) and value in self._graph_schema.minimal_graph_schema(run_targets).nodes:
+        clashes = isinstance(value, str) and value in nodes
+        if clashes and value in self._graph_schema.minimal_graph_schema(run_targets).nodes:
             raise GraphRunError(
                 f"Input value '{value}' clashes with a node name. Make sure that none of the "
                 f"input names passed to the `run` method are the same as node names in the graph schema."

@@ -61,6 +61,9 @@ class SQLiteLockStore(AtomicTicketLockStore):
             (lock.conversation_id, lock.dumps()),
         )
 
+    def _delete(self, db: sqlite3.Connection, conversation_id: Text) -> None:
+        db.execute("DELETE FROM locks WHERE conversation_id = ?", (conversation_id,))
+
     def get_lock(self, conversation_id: Text) -> Optional[TicketLock]:
         return self._read(self._db(), conversation_id)
 
@@ -68,7 +71,7 @@ class SQLiteLockStore(AtomicTicketLockStore):
         self._write(self._db(), lock)
 
     def delete_lock(self, conversation_id: Text) -> None:
-        self._db().execute("DELETE FROM locks WHERE conversation_id = ?", (conversation_id,))
+        self._delete(self._db(), conversation_id)
 
     def _change(
         self,
@@ -90,7 +93,7 @@ class SQLiteLockStore(AtomicTicketLockStore):
             if lock.tickets or not delete_when_empty:
                 self._write(db, lock)
             else:
-                db.execute("DELETE FROM locks WHERE conversation_id = ?", (conversation_id,))
+                self._delete(db, conversation_id)
             db.execute("COMMIT")
             return result
         except BaseException:

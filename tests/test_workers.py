@@ -16,6 +16,7 @@ import pytest
 from conftest import QUESTIONS, TWO_AT_ONCE, assert_both_answered_in_whole_turns, continues, passages_quoted, reply_text
 
 from actions.knowledge_base import KnowledgeBase
+from scripts.bench import process_tree, proportional_mb
 from scripts.bot_servers import Bot, running_bot
 
 USERS = 16
@@ -25,19 +26,6 @@ USERS = 16
 def workers() -> Iterator[Bot]:
     with running_bot(name="workers", extra_env={"SANIC_WORKERS": "2"}) as bot:
         yield bot
-
-
-def worker_pids(bot: Bot) -> List[int]:
-    assert bot.rasa is not None
-    children = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
-        except OSError:
-            continue
-        if fields.get("PPid", "").strip() == str(bot.rasa.pid):
-            children.append(int(status.parent.name))
-    return sorted(children)
 
 
 def cpu_ticks(pid: int) -> int:
@@ -67,7 +55,8 @@ def converse(bot: Bot, kb: KnowledgeBase, user: int) -> List[Tuple[str, bool]]:
 def test_16_concurrent_users_are_served_by_both_workers_and_every_conversation_goes_on(
     workers: Bot, kb: KnowledgeBase
 ) -> None:
-    pids = worker_pids(workers)
+    assert workers.rasa is not None
+    pids = process_tree(workers.rasa.pid)[1:]  # the parent's children: the workers
     assert len(pids) == 2, pids
     before = {pid: cpu_ticks(pid) for pid in pids}
     started = time.monotonic()
@@ -100,8 +89,6 @@ def test_two_messages_of_one_conversation_at_once_are_taken_one_after_the_other(
 def test_the_workers_share_the_servers_imports_and_stay_under_700_mb_together(workers: Bot) -> None:
     """The parent freezes what it imported before forking (channels/__init__.py), so the workers'
     garbage collections do not copy the pages they share with it; measured after the load above."""
-    from scripts.bench import process_tree, proportional_mb
-
     assert workers.rasa is not None
     processes = process_tree(workers.rasa.pid)
     assert len(processes) == 3
