@@ -29,7 +29,19 @@ imported (``nlp.components`` is loaded by every process that loads the model: ``
   events are stored, to write only the new ones. The number is known: it is how many rows
   were just read to rebuild the tracker, and the conversation's lock keeps anyone else from
   writing in between. A tracker read that way is saved without the count, once; any other
-  save (a new conversation, a second save of one tracker) still counts as Rasa does.
+  save (a second save of one tracker, a full-history read) still counts as Rasa does.
+- **A new conversation costs one save, not two.** For a conversation it has never seen,
+  Rasa creates an empty tracker and saves it at once: a count query and a commit that
+  write no row (the session start and the first turn are saved at the end of the turn).
+  The empty save is skipped, and since the read just found no row for that conversation,
+  the turn's save writes its events without counting them first.
+- **The action server is called over a kept connection.** Rasa opens a new aiohttp
+  session, and so a new TCP connection, for every action call; each process now keeps one
+  session per event loop and reuses its connections. A kept connection the action server
+  has meanwhile closed (it was restarted, or its keep-alive ran out) fails before any
+  reply is read: the call is then made once more on a new connection. Calls that cannot
+  connect at all fail at once, as before, and the guard's apology follows. The sessions
+  are closed when the server stops.
 - **A loaded RulePolicy remembers which rules fit a conversation's states.** Each turn it
   predicts twice, and each prediction matches every rule (about 150 rule states here)
   against the conversation's states, turn by turn. The rules of a loaded model never
@@ -44,14 +56,19 @@ imported (``nlp.components`` is loaded by every process that loads the model: ``
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import sqlite3
+import weakref
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Any, Dict, Iterator, List, Optional, Text, Type
 
+import aiohttp
+import rasa.core.run
 import rasa.core.tracker_store
+import rasa.utils.endpoints
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
@@ -59,9 +76,11 @@ from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
-from rasa.shared.core.events import Event
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import SingletonThreadPool
@@ -78,6 +97,16 @@ _ORIGINAL_RULE_POLICY_LOAD = RulePolicy.load.__func__  # type: ignore[attr-defin
 _RULE_MEMO = "_possible_keys_by_states"  # set on a RulePolicy loaded for prediction
 _RULE_MEMO_SIZE = 4096
 _STORED_ROWS = "_rows_read_from_sql_store"  # set on a tracker rebuilt from the latest session's rows
+_ORIGINAL_SQL_CREATE = SQLTrackerStore.create_tracker
+_UNSTORED_SENDER = "_sender_read_without_rows"  # set on a SQL store whose last read found no row
+_ORIGINAL_REQUEST = EndpointConfig.request
+_KEPT_SESSIONS = "_sessions_by_loop"  # set on an EndpointConfig that has made a request
+# the kept sessions of each event loop, closed when its server stops
+_OPEN_SESSIONS: "weakref.WeakKeyDictionary[Any, List[aiohttp.ClientSession]]" = weakref.WeakKeyDictionary()
+_ORIGINAL_CLOSE_RESOURCES = rasa.core.run.close_resources
+# a kept connection the server closed fails like this, before any reply is read; a refused
+# connection (ClientConnectorError, also an OSError) is not retried: the server is down
+_STALE_CONNECTION_ERRORS = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
 
 
 @lru_cache(maxsize=1)
@@ -167,6 +196,8 @@ async def _sql_retrieve(
         ).all()
         events = [json.loads(row.data) for row in rows]
         if not (self.domain and events):
+            if not rows and not fetch_events_from_all_sessions:
+                self.__dict__[_UNSTORED_SENDER] = sender_id
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         if not fetch_events_from_all_sessions:  # what Rasa's count before a save would find
@@ -179,6 +210,84 @@ def _sql_additional_events(self: SQLTrackerStore, session: Any, tracker: Dialogu
     if stored is None or stored > len(tracker.events):
         return _ORIGINAL_ADDITIONAL_EVENTS(self, session, tracker)
     return itertools.islice(tracker.events, stored, len(tracker.events))
+
+
+async def _sql_create_tracker(
+    self: SQLTrackerStore, sender_id: Text, append_action_listen: bool = True
+) -> DialogueStateTracker:
+    """Rasa's ``create_tracker``, without saving a tracker that has no event (it writes no row)."""
+    read_without_rows = self.__dict__.pop(_UNSTORED_SENDER, None) == sender_id
+    tracker = self.init_tracker(sender_id)
+    if append_action_listen:
+        tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+    if tracker.events:
+        await self.save(tracker)
+    elif read_without_rows:  # the conversation's lock keeps others from writing until its save
+        setattr(tracker, _STORED_ROWS, 0)
+    return tracker
+
+
+def _kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
+    """The endpoint's session for the running event loop (each Sanic worker has its own)."""
+    loop = asyncio.get_running_loop()
+    sessions: Dict[Any, aiohttp.ClientSession] = endpoint.__dict__.setdefault(_KEPT_SESSIONS, {})
+    for other in [known for known in sessions if known.is_closed()]:
+        del sessions[other]  # a loop that has ended (tests run several); its session went with it
+    session = sessions.get(loop)
+    if session is None or session.closed:
+        session = sessions[loop] = endpoint.session()
+        _OPEN_SESSIONS.setdefault(loop, []).append(session)
+    return session
+
+
+async def close_kept_sessions() -> None:
+    """Close the sessions kept for the running event loop."""
+    for session in _OPEN_SESSIONS.pop(asyncio.get_running_loop(), []):
+        await session.close()
+
+
+async def _close_resources(app: Any, loop: Any) -> None:
+    """Rasa's ``close_resources`` (after the server stops), closing the kept sessions too."""
+    await close_kept_sessions()
+    await _ORIGINAL_CLOSE_RESOURCES(app, loop)
+
+
+async def _request(
+    self: EndpointConfig,
+    method: Text = "post",
+    subpath: Optional[Text] = None,
+    content_type: Optional[Text] = "application/json",
+    compress: bool = False,
+    **kwargs: Any,
+) -> Optional[Any]:
+    """Rasa's ``EndpointConfig.request`` over the endpoint's kept session (no CA file: with one,
+    Rasa's own request, which builds its SSL context each time)."""
+    if self.cafile:
+        return await _ORIGINAL_REQUEST(self, method, subpath, content_type, compress, **kwargs)
+    headers = {"Content-Type": content_type} if content_type else {}
+    headers.update(kwargs.pop("headers", None) or {})
+    headers.update(self.headers)
+    url = rasa.utils.endpoints.concat_url(self.url, subpath)
+    params = self.combine_parameters(kwargs)
+    for attempt in (1, 2):
+        try:
+            async with _kept_session(self).request(
+                method, url, headers=headers, params=params, compress=compress, **kwargs
+            ) as response:
+                if response.status >= 400:
+                    raise rasa.utils.endpoints.ClientResponseError(
+                        response.status, response.reason, await response.content.read()
+                    )
+                try:
+                    return await response.json()
+                except aiohttp.ContentTypeError:
+                    return None
+        except aiohttp.ClientConnectorError:
+            raise
+        except _STALE_CONNECTION_ERRORS:
+            if attempt == 2:
+                raise
+    return None  # not reached: the second attempt returns or raises
 
 
 def _load_rule_policy(cls: Type[RulePolicy], *args: Any, **kwargs: Any) -> RulePolicy:
@@ -249,6 +358,9 @@ def apply() -> None:
     RulePolicy._get_possible_keys = _possible_keys  # type: ignore[method-assign]
     SQLTrackerStore._retrieve = _sql_retrieve  # type: ignore[method-assign]
     SQLTrackerStore._additional_events = _sql_additional_events  # type: ignore[method-assign]
+    SQLTrackerStore.create_tracker = _sql_create_tracker  # type: ignore[method-assign]
+    EndpointConfig.request = _request  # type: ignore[method-assign]
+    rasa.core.run.close_resources = _close_resources
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign,assignment]
     rasa.core.tracker_store.create_engine_kwargs = _create_engine_kwargs

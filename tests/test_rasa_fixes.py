@@ -1,5 +1,7 @@
 """The Rasa server fixes in nlp/rasa_fixes.py keep Rasa's behaviour, only faster."""
 
+import asyncio
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -281,3 +283,81 @@ def test_the_sql_store_saves_exactly_the_events_rasas_store_saves(tmp_path, monk
     ours, rasas_rows = _conversation_rows(tmp_path / "ours.db"), _conversation_rows(tmp_path / "rasa.db")
     assert ours == rasas_rows
     assert len(ours) > 40
+
+
+async def _http_server(handle_request):
+    """A raw HTTP/1.1 server on loopback: ``handle_request(connection_number, request_number)``
+    returns the JSON body to answer, or None to close the connection without answering."""
+    connections = []
+
+    async def serve(reader, writer):
+        connections.append(writer)
+        number, requests = len(connections), 0
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            sizes = [line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")]
+            await reader.readexactly(int(sizes[0]))
+            requests += 1
+            body = handle_request(number, requests)
+            if body is None:
+                writer.close()
+                return
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    return server, connections
+
+
+def test_action_calls_reuse_one_connection():
+    from rasa.utils.endpoints import EndpointConfig
+
+    async def play():
+        server, connections = await _http_server(lambda connection, request: b'{"events": []}')
+        endpoint = EndpointConfig(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/webhook")
+        replies = [await endpoint.request(json={"next_action": "x"}, method="post") for _ in range(5)]
+        server.close()
+        await rasa_fixes.close_kept_sessions()
+        return replies, len(connections)
+
+    replies, connections = asyncio.run(play())
+    assert replies == [{"events": []}] * 5
+    assert connections == 1  # Rasa's own request opens one per call
+
+
+def test_an_action_call_on_a_connection_the_server_dropped_is_made_again_on_a_new_one():
+    from rasa.utils.endpoints import EndpointConfig
+
+    def handle(connection, request):  # the first connection is dropped at its second request
+        return None if (connection, request) == (1, 2) else f'{{"connection": {connection}}}'.encode()
+
+    async def play():
+        server, connections = await _http_server(handle)
+        endpoint = EndpointConfig(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/webhook")
+        replies = [await endpoint.request(json={}, method="post") for _ in range(2)]
+        server.close()
+        await rasa_fixes.close_kept_sessions()
+        return replies
+
+    assert asyncio.run(play()) == [{"connection": 1}, {"connection": 2}]
+
+
+def test_an_action_server_that_is_down_fails_the_call_at_once():
+    import aiohttp
+    from rasa.utils.endpoints import EndpointConfig
+
+    from scripts.bot_servers import free_port
+
+    async def play():
+        endpoint = EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook")
+        try:
+            await endpoint.request(json={}, method="post")
+        finally:
+            await rasa_fixes.close_kept_sessions()
+
+    with pytest.raises(aiohttp.ClientConnectorError):
+        asyncio.run(play())
