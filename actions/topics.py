@@ -13,6 +13,7 @@ from actions.knowledge_base import ArticleError, KnowledgeBase, Passage
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS_PATH = ROOT / "data" / "article" / "topics.yml"
 TOPIC_EXAMPLES_PATH = ROOT / "data" / "nlu" / "faq.yml"
+PASSAGE_QUESTIONS_PATH = ROOT / "data" / "article" / "passage_questions.yml"
 
 
 @dataclass(frozen=True)
@@ -89,3 +90,22 @@ def load_topic_examples(path: Path = TOPIC_EXAMPLES_PATH) -> Dict[str, List[str]
             lines = [line[2:].strip() for line in block.get("examples", "").splitlines() if line.startswith("- ")]
             examples.setdefault(block["intent"], []).extend(lines)
     return examples
+
+
+def load_passage_questions(kb: KnowledgeBase, path: Path = PASSAGE_QUESTIONS_PATH) -> Dict[str, List[str]]:
+    """Questions each passage answers, in people's words (indexed with the passage for search).
+
+    An id the article no longer has stops start-up, naming the file, as for the mapping: a
+    question indexed under the wrong passage would make search quote the wrong one.
+    """
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArticleError(f"{path}: the passages' questions are missing") from None
+    questions = raw.get("passages") if isinstance(raw, dict) else None
+    if not isinstance(questions, dict):
+        raise ArticleError(f"{path}: expected a mapping with a 'passages' key")
+    unknown = [pid for pid in questions if not kb.has_passage(pid)]
+    if unknown:
+        raise ArticleError(f"{path}: passage ids not in {kb.source_file.name}: {', '.join(unknown)}")
+    return {pid: [str(q) for q in qs or []] for pid, qs in questions.items()}

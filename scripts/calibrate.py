@@ -31,13 +31,21 @@ from actions.retrieval import content_lemmas
 from scripts.bot_servers import MODEL, ROOT
 
 GRID = {
-    "min_score": (0.3, 0.4, 0.5),
-    "lexical_weight": (0.5, 0.75, 1.0, 1.25),
-    "ambiguity_margin": (0.0, 0.02, 0.05),
-    "passage_coverage": (0.5, 0.6, 0.7, 0.8),
-    "passage_over_topic": (0.0, 0.6, 0.8, 1.0),
-    "local_confidence": (0.8, 0.9),
+    "min_score": (0.4, 0.5),
+    "lexical_weight": (1.0, 1.25),
+    "ambiguity_margin": (0.02, 0.05),
+    "passage_coverage": (0.7, 0.8, 0.9),
+    "passage_over_topic": (0.6, 1.0),
+    "local_confidence": (0.9,),
+    "out_of_scope_confidence": (0.5, 0.6, 0.7, 1.01),
+    "detail_ratio": (1.0, 1.5, 99.0),
+    "detail_coverage": (0.6, 0.7, 0.8),
+    "detail_novel_words": (0, 1),
 }
+# An earlier, wider grid over the first six settings (min_score 0.3–0.5, lexical_weight
+# 0.5–1.25, ambiguity_margin 0–0.05, passage_coverage 0.5–0.8, passage_over_topic 0–1,
+# local_confidence 0.8–0.9) chose the values kept here; the grid now spends its time on
+# the passage-search settings added with the passages' questions.
 TARGETS = {"in-scope": 0.97, "out-of-scope": 0.97, "passage search": 0.80}
 
 Parsed = Dict[str, Tuple[Dict, List[str]]]

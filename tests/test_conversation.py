@@ -109,15 +109,36 @@ def test_did_you_mean_shows_human_titles_and_none_of_these(dispatcher, res, monk
     ]
 
 
+def classified(text, intent, confidence):
+    return {"text": text, "intent": {"name": intent}, "intent_ranking": [{"name": intent, "confidence": confidence}]}
+
+
 def test_a_detail_no_topic_names_is_found_by_passage_search(res):
     text = "which journal published research showing manual therapy improves muscle function"
-    message = {
-        "text": text,
-        "intent": {"name": "out_of_scope"},
-        "intent_ranking": [{"name": "out_of_scope", "confidence": 0.6}],
-    }
-    decision = decide(message, content_lemmas(text), res)
+    decision = decide(classified(text, "out_of_scope", 0.45), content_lemmas(text), res)  # an unsure classifier
     assert decision.kind == "passage" and decision.passage.id == "some-evidence-supports-the-underlying-principles"
+
+
+def test_a_sure_out_of_scope_is_declined_even_when_a_passage_shares_its_words(res):
+    text = "best pills for anxiety"
+    unsure = decide(classified(text, "out_of_scope", 0.45), content_lemmas(text), res)
+    assert unsure.kind == "passage"  # the medication FAQ covers both words …
+    sure = decide(classified(text, "out_of_scope", 0.9), content_lemmas(text), res)
+    assert sure.kind == "decline"  # … but a sure classifier is not overruled by shared words
+
+
+def test_a_detail_outside_the_classified_topic_is_quoted_with_the_topic_as_the_next_best(res):
+    text = "can stress show up in the body as physical symptoms"
+    decision = decide(classified(text, "ask_stress_background", 0.9), content_lemmas(text), res)
+    assert decision.kind == "passage" and decision.passage.id == "stress-manifests-in-the-body-through"
+    assert decision.passage not in res.topics["ask_stress_background"].passages
+    assert decision.alternatives == ("ask_stress_background",)  # "that's not what I asked" answers it
+
+
+def test_a_question_worded_like_its_topic_keeps_the_topic_answer(res):
+    text = "how is nkt supposed to bring my stress down"
+    decision = decide(classified(text, "ask_how_nkt_addresses_stress", 0.97), content_lemmas(text), res)
+    assert decision.kind == "answer" and decision.topics[0].intent == "ask_how_nkt_addresses_stress"
 
 
 def test_tell_me_more_after_a_two_passage_answer_continues_in_the_main_passages_section(dispatcher, kb):

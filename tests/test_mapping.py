@@ -6,7 +6,13 @@ import pytest
 import yaml
 
 from actions.knowledge_base import ArticleError
-from actions.topics import TOPICS_PATH, load_topic_examples, load_topic_map
+from actions.topics import (
+    PASSAGE_QUESTIONS_PATH,
+    TOPICS_PATH,
+    load_passage_questions,
+    load_topic_examples,
+    load_topic_map,
+)
 from scripts.bot_servers import ROOT
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
@@ -69,12 +75,34 @@ def test_no_training_example_is_under_two_intents():
             assert seen.setdefault(key, intent) == intent, f"{line!r} is under {seen[key]} and {intent}"
 
 
-@pytest.mark.parametrize("name", ["heldout.yml", "dev.yml"])
-def test_evaluation_questions_are_not_training_examples(name):
-    training = {line.lower() for lines in nlu_examples().values() for line in lines}
+def indexed_questions():
+    return {q.lower() for qs in yaml.safe_load(PASSAGE_QUESTIONS_PATH.read_text())["passages"].values() for q in qs}
+
+
+@pytest.mark.parametrize("name", ["heldout.yml", "dev.yml", "fresh.yml"])
+def test_evaluation_questions_are_not_training_examples_nor_indexed_questions(name):
     questions = yaml.safe_load((ROOT / "eval" / name).read_text())
-    texts = [c["text"] for c in questions["in_scope"]] + questions["out_of_scope"] + questions["crisis"]
-    assert not [t for t in texts if t.lower() in training]
+    single = [c["text"] for c in questions["in_scope"]] + questions["out_of_scope"] + questions["crisis"]
+    training = {line.lower() for lines in nlu_examples().values() for line in lines}
+    assert not [t for t in single if t.lower() in training]
+    # "tell me more" may well be a training example; no evaluation text may be an indexed question
+    turns = [turn["text"] for c in questions["conversations"] for turn in c["turns"]]
+    every = single + [c["text"] for c in questions["passage_search"]] + turns
+    assert not [t for t in every if t.lower() in indexed_questions()]
+
+
+def test_every_passage_has_indexed_questions_and_every_id_exists(kb):
+    questions = load_passage_questions(kb)
+    assert set(questions) == {p.id for p in kb.passages}
+    assert all(len(qs) >= 8 for qs in questions.values())
+
+
+def test_an_unknown_passage_id_among_the_indexed_questions_stops_start_up_naming_the_file(kb, tmp_path):
+    broken = tmp_path / "passage_questions.yml"
+    broken.write_text('passages:\n  no-such-passage:\n    - "what?"\n')
+    with pytest.raises(ArticleError, match="no-such-passage") as error:
+        load_passage_questions(kb, broken)
+    assert str(broken) in str(error.value)
 
 
 def test_an_unknown_passage_id_stops_start_up_naming_the_mapping_file(kb, tmp_path):
