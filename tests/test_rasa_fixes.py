@@ -246,6 +246,12 @@ def _play_conversations(store) -> None:
             tracker = await store.get_or_create_tracker(sender)  # new: Rasa's count
             turn(tracker, "first")
             await store.save(tracker)
+        tracker = await store.get_or_create_tracker("c", append_action_listen=False)  # as Rasa's processor
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        turn(tracker, "first")
+        await store.save(tracker)  # new, empty, unsaved: no count
         for text in ("second", "third"):
             tracker = await store.retrieve("a")
             turn(tracker, text)
@@ -279,6 +285,7 @@ def test_the_sql_store_saves_exactly_the_events_rasas_store_saves(tmp_path, monk
     with monkeypatch.context() as rasas:
         rasas.setattr(SQLTrackerStore, "_retrieve", rasa_fixes._ORIGINAL_SQL_RETRIEVE)
         rasas.setattr(SQLTrackerStore, "_additional_events", rasa_fixes._ORIGINAL_ADDITIONAL_EVENTS)
+        rasas.setattr(SQLTrackerStore, "create_tracker", rasa_fixes._ORIGINAL_SQL_CREATE)
         _play_conversations(SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "rasa.db")))
     ours, rasas_rows = _conversation_rows(tmp_path / "ours.db"), _conversation_rows(tmp_path / "rasa.db")
     assert ours == rasas_rows
