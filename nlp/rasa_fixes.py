@@ -34,7 +34,9 @@ imported (``nlp.components`` is loaded by every process that loads the model: ``
   Rasa creates an empty tracker and saves it at once: a count query and a commit that
   write no row (the session start and the first turn are saved at the end of the turn).
   The empty save is skipped, and since the read just found no row for that conversation,
-  the turn's save writes its events without counting them first.
+  the turn's save writes its events without counting them first. This is done in
+  ``TrackerStore.create_tracker``, under the wrapper the server's agent puts around its
+  store (``FailSafeTrackerStore``), whose own ``create_tracker`` is the one called.
 - **The action server is called over a kept connection.** Rasa opens a new aiohttp
   session, and so a new TCP connection, for every action call; each process now keeps one
   session per event loop and reuses its connections. A kept connection the action server
@@ -73,11 +75,10 @@ from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.rule_policy import RulePolicy
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig
@@ -97,7 +98,7 @@ _ORIGINAL_RULE_POLICY_LOAD = RulePolicy.load.__func__  # type: ignore[attr-defin
 _RULE_MEMO = "_possible_keys_by_states"  # set on a RulePolicy loaded for prediction
 _RULE_MEMO_SIZE = 4096
 _STORED_ROWS = "_rows_read_from_sql_store"  # set on a tracker rebuilt from the latest session's rows
-_ORIGINAL_SQL_CREATE = SQLTrackerStore.create_tracker
+_ORIGINAL_CREATE_TRACKER = TrackerStore.create_tracker
 _UNSTORED_SENDER = "_sender_read_without_rows"  # set on a SQL store whose last read found no row
 _ORIGINAL_REQUEST = EndpointConfig.request
 _KEPT_SESSIONS = "_sessions_by_loop"  # set on an EndpointConfig that has made a request
@@ -212,18 +213,27 @@ def _sql_additional_events(self: SQLTrackerStore, session: Any, tracker: Dialogu
     return itertools.islice(tracker.events, stored, len(tracker.events))
 
 
-async def _sql_create_tracker(
-    self: SQLTrackerStore, sender_id: Text, append_action_listen: bool = True
+def _sql_store_under(store: TrackerStore) -> Optional[SQLTrackerStore]:
+    """The SQL store under Rasa's wrappers (the server's ``FailSafeTrackerStore``, the
+    ``AwaitableTrackerStore`` of a synchronous store), if that is what they wrap."""
+    while not isinstance(store, SQLTrackerStore):
+        store = getattr(store, "_tracker_store", None)
+        if store is None:
+            return None
+    return store
+
+
+async def _create_tracker(
+    self: TrackerStore, sender_id: Text, append_action_listen: bool = True
 ) -> DialogueStateTracker:
-    """Rasa's ``create_tracker``, without saving a tracker that has no event (it writes no row)."""
-    read_without_rows = self.__dict__.pop(_UNSTORED_SENDER, None) == sender_id
+    """Rasa's ``create_tracker``, without saving an empty tracker to a SQL store that has just
+    found no row for the conversation (the save would write no row)."""
+    sql = _sql_store_under(self)
+    read_without_rows = sql is not None and sql.__dict__.pop(_UNSTORED_SENDER, None) == sender_id
+    if append_action_listen or not read_without_rows:
+        return await _ORIGINAL_CREATE_TRACKER(self, sender_id, append_action_listen)
     tracker = self.init_tracker(sender_id)
-    if append_action_listen:
-        tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-    if tracker.events:
-        await self.save(tracker)
-    elif read_without_rows:  # the conversation's lock keeps others from writing until its save
-        setattr(tracker, _STORED_ROWS, 0)
+    setattr(tracker, _STORED_ROWS, 0)  # the conversation's lock keeps others from writing until its save
     return tracker
 
 
@@ -358,7 +368,7 @@ def apply() -> None:
     RulePolicy._get_possible_keys = _possible_keys  # type: ignore[method-assign]
     SQLTrackerStore._retrieve = _sql_retrieve  # type: ignore[method-assign]
     SQLTrackerStore._additional_events = _sql_additional_events  # type: ignore[method-assign]
-    SQLTrackerStore.create_tracker = _sql_create_tracker  # type: ignore[method-assign]
+    TrackerStore.create_tracker = _create_tracker  # type: ignore[method-assign]
     EndpointConfig.request = _request  # type: ignore[method-assign]
     rasa.core.run.close_resources = _close_resources
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]

@@ -274,22 +274,59 @@ def _play_conversations(store) -> None:
     asyncio.run(play())
 
 
-def test_the_sql_store_saves_exactly_the_events_rasas_store_saves(tmp_path, monkeypatch):
-    from rasa.core.tracker_store import SQLTrackerStore
+@pytest.mark.parametrize("wrapped", [False, True], ids=["sql-store", "as-the-server-wraps-it"])
+def test_the_sql_store_saves_exactly_the_events_rasas_store_saves(tmp_path, monkeypatch, wrapped):
+    from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore
     from rasa.shared.core.domain import Domain
 
     from scripts.bot_servers import ROOT
 
     domain = Domain.load(str(ROOT / "domain.yml"))
-    _play_conversations(SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "ours.db")))
+
+    def store(name: str):
+        sql = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / name))
+        return FailSafeTrackerStore(sql) if wrapped else sql  # the server's agent wraps its store
+
+    _play_conversations(store("ours.db"))
     with monkeypatch.context() as rasas:
         rasas.setattr(SQLTrackerStore, "_retrieve", rasa_fixes._ORIGINAL_SQL_RETRIEVE)
         rasas.setattr(SQLTrackerStore, "_additional_events", rasa_fixes._ORIGINAL_ADDITIONAL_EVENTS)
-        rasas.setattr(SQLTrackerStore, "create_tracker", rasa_fixes._ORIGINAL_SQL_CREATE)
-        _play_conversations(SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "rasa.db")))
+        rasas.setattr(TrackerStore, "create_tracker", rasa_fixes._ORIGINAL_CREATE_TRACKER)
+        _play_conversations(store("rasa.db"))
     ours, rasas_rows = _conversation_rows(tmp_path / "ours.db"), _conversation_rows(tmp_path / "rasa.db")
     assert ours == rasas_rows
     assert len(ours) > 40
+
+
+def test_a_new_conversations_turn_through_the_servers_store_counts_no_events_and_commits_once(tmp_path):
+    """As Rasa's processor runs a first message: read (no row), create, then one save of the turn."""
+    import asyncio
+
+    from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+    from sqlalchemy import event
+
+    from scripts.bot_servers import ROOT
+
+    sql = SQLTrackerStore(Domain.load(str(ROOT / "domain.yml")), dialect="sqlite", db=str(tmp_path / "t.db"))
+    store = FailSafeTrackerStore(sql)
+    statements = []
+    event.listen(sql.engine, "before_cursor_execute", lambda *args: statements.append(args[2].lstrip()[:40]))
+    commits = []
+    event.listen(sql.engine, "commit", lambda *args: commits.append(1))
+
+    async def first_turn() -> None:
+        tracker = await store.get_or_create_tracker("new-sender", append_action_listen=False)
+        for happened in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")):
+            tracker.update(happened)
+        tracker.update(UserUttered("hello", {"name": "greet", "confidence": 1.0}))
+        await store.save(tracker)
+
+    asyncio.run(first_turn())
+    assert not [s for s in statements if "count(" in s.lower()], statements
+    assert len(commits) == 1
+    assert len([s for s in statements if s.upper().startswith("INSERT")]) == 4
 
 
 async def _http_server(handle_request):
