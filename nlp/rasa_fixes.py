@@ -30,6 +30,11 @@ imported (``nlp.components`` is loaded by every process that loads the model: ``
   were just read to rebuild the tracker, and the conversation's lock keeps anyone else from
   writing in between. A tracker read that way is saved without the count, once; any other
   save (a second save of one tracker, a full-history read) still counts as Rasa does.
+- **A SQL tracker store reads a conversation with a query built once.** Rasa builds its
+  ORM query (the events since the latest session start) for every read, and SQLAlchemy
+  then derives its cache key: about 0.9 ms a read, now about 0.2 ms (0.3 ms with events). The same
+  query is now built once per store table with the sender as a parameter, and it reads only
+  the events' data.
 - **A SQL tracker store writes a turn's events in one insert statement.** Rasa adds one ORM
   object per event and lets the session flush them, one ``INSERT`` each (a new
   conversation's first turn has about nine events): the same rows, in the same order, are
@@ -75,6 +80,7 @@ import aiohttp
 import rasa.core.run
 import rasa.core.tracker_store
 import rasa.utils.endpoints
+import sqlalchemy as sa
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
@@ -82,7 +88,7 @@ from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.utils.common import all_subclasses
@@ -193,15 +199,34 @@ def _create_engine_kwargs(url: Any) -> Dict[Text, Any]:
     return kwargs
 
 
+@lru_cache(maxsize=8)
+def _events_query(table: sa.Table, fetch_events_from_all_sessions: bool) -> Any:
+    """Rasa's ``SQLTrackerStore._event_query`` (the conversation's events, or those since its
+    latest session start, in order), built once with the sender as a parameter; it selects only
+    the events' data, all that is read back. Rasa builds the ORM query anew for each read."""
+    events = table.c
+    sender = sa.bindparam("sender_id")
+    query = sa.select(events.data).where(events.sender_id == sender)
+    if not fetch_events_from_all_sessions:
+        session_start = (
+            sa.select(sa.func.max(events.timestamp).label("session_start"))
+            .where(events.sender_id == sender, events.type_name == SessionStarted.type_name)
+            .subquery()
+        )
+        query = query.where(
+            sa.or_(events.timestamp >= session_start.c.session_start, session_start.c.session_start.is_(None))
+        )
+    return query.order_by(events.id)
+
+
 async def _sql_retrieve(
     self: SQLTrackerStore, sender_id: Text, fetch_events_from_all_sessions: bool
 ) -> Optional[DialogueStateTracker]:
     """Rasa's ``SQLTrackerStore._retrieve``, noting on the tracker how many rows it was rebuilt from."""
     with self.session_scope() as session:
-        rows = self._event_query(
-            session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-        ).all()
-        events = [json.loads(row.data) for row in rows]
+        query = _events_query(self.SQLEvent.__table__, fetch_events_from_all_sessions)
+        rows = session.execute(query, {"sender_id": sender_id}).scalars().all()
+        events = [json.loads(data) for data in rows]
         if not (self.domain and events):
             if not rows and not fetch_events_from_all_sessions:
                 self.__dict__[_UNSTORED_SENDER] = sender_id

@@ -237,8 +237,9 @@ def _conversation_rows(path) -> list:
         return [without_time(row) for row in rows.fetchall()]
 
 
-def _play_conversations(store) -> None:
-    """New conversations, turns, a second save of one tracker, a new session, a full-history save."""
+def _play_conversations(store) -> list:
+    """New conversations, turns, a second save of one tracker, a new session, a full-history save;
+    returns the events of each tracker read back (without their times)."""
     import asyncio
 
     from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
@@ -249,6 +250,12 @@ def _play_conversations(store) -> None:
         tracker.update(BotUttered(f"answer to {text}"))
         tracker.update(SlotSet("last_topic", "ask_what_is_nkt"))
         tracker.update(ActionExecuted("action_listen"))
+
+    read_back = []
+
+    def read(tracker):
+        read_back.append([{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in tracker.events])
+        return tracker
 
     async def play() -> None:
         for sender in ("a", "b"):
@@ -262,25 +269,26 @@ def _play_conversations(store) -> None:
         turn(tracker, "first")
         await store.save(tracker)  # new, empty, unsaved: no count
         for text in ("second", "third"):
-            tracker = await store.retrieve("a")
+            tracker = read(await store.retrieve("a"))
             turn(tracker, text)
             await store.save(tracker)
             tracker.update(ActionExecuted("action_listen"))
             await store.save(tracker)  # a second save of the same tracker
-        tracker = await store.retrieve("b")
+        tracker = read(await store.retrieve("b"))
         tracker.update(ActionExecuted("action_session_start"))
         tracker.update(SessionStarted())
         tracker.update(ActionExecuted("action_listen"))
         turn(tracker, "new session")
         await store.save(tracker)
-        tracker = await store.retrieve("b")  # the latest session only
+        tracker = read(await store.retrieve("b"))  # the latest session only
         turn(tracker, "after the new session")
         await store.save(tracker)
-        tracker = await store.retrieve_full_tracker("b")
+        tracker = read(await store.retrieve_full_tracker("b"))
         turn(tracker, "full history")
         await store.save(tracker)
 
     asyncio.run(play())
+    return read_back
 
 
 @pytest.mark.parametrize("wrapped", [False, True], ids=["sql-store", "as-the-server-wraps-it"])
@@ -296,13 +304,15 @@ def test_the_sql_store_saves_exactly_the_events_rasas_store_saves(tmp_path, monk
         sql = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / name))
         return FailSafeTrackerStore(sql) if wrapped else sql  # the server's agent wraps its store
 
-    _play_conversations(store("ours.db"))
+    ours_read = _play_conversations(store("ours.db"))
     with monkeypatch.context() as rasas:
         rasas.setattr(SQLTrackerStore, "_retrieve", rasa_fixes._ORIGINAL_SQL_RETRIEVE)
         rasas.setattr(SQLTrackerStore, "save", rasa_fixes._ORIGINAL_SQL_SAVE)
         rasas.setattr(SQLTrackerStore, "_additional_events", rasa_fixes._ORIGINAL_ADDITIONAL_EVENTS)
         rasas.setattr(TrackerStore, "create_tracker", rasa_fixes._ORIGINAL_CREATE_TRACKER)
-        _play_conversations(store("rasa.db"))
+        rasas_read = _play_conversations(store("rasa.db"))
+    assert ours_read == rasas_read  # the same conversations read back
+    assert [len(events) for events in ours_read] == [6, 12, 6, 7, 19]  # "b" after its new session: 7 of 19
     ours, rasas_rows = _conversation_rows(tmp_path / "ours.db"), _conversation_rows(tmp_path / "rasa.db")
     assert ours == rasas_rows
     assert len(ours) > 40
