@@ -58,7 +58,10 @@ imported (``nlp.components`` is loaded by every process that loads the model: ``
   against the conversation's states, turn by turn. The rules of a loaded model never
   change, so the rules that fit the same states are the same: they are kept (for the last
   4,096 distinct state sequences). A policy being trained, whose rules do change, matches
-  every time as Rasa does.
+  every time as Rasa does. States it has not seen (every new wording: RulePolicy first
+  looks the message's text up) start from the rules whose last state names the current
+  previous action and intent, or leaves them open; the others fail Rasa's first check
+  anyway. A lookup took about 0.37 ms, now about 0.015 ms.
 - **The model's graph runs in plain Python, not through dask.** Rasa runs the NLU and
   policy graphs (three runs a turn) with ``dask.get``, which orders, wraps and schedules
   ten tasks each time: more work than the components themselves. The nodes are now called
@@ -88,9 +91,10 @@ from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from rasa.shared.nlu.constants import ACTION_NAME, INTENT, INTENT_NAME_KEY
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import event
@@ -109,6 +113,7 @@ _ORIGINAL_POSSIBLE_KEYS = RulePolicy._get_possible_keys
 _ORIGINAL_RULE_POLICY_LOAD = RulePolicy.load.__func__  # type: ignore[attr-defined]
 _RULE_MEMO = "_possible_keys_by_states"  # set on a RulePolicy loaded for prediction
 _RULE_MEMO_SIZE = 4096
+_RULE_INDEX = "_rules_by_last_state"  # set on a RulePolicy loaded for prediction, per rule table
 _STORED_ROWS = "_rows_read_from_sql_store"  # set on a tracker rebuilt from the latest session's rows
 _ORIGINAL_CREATE_TRACKER = TrackerStore.create_tracker
 _UNSTORED_SENDER = "_sender_read_without_rows"  # set on a SQL store whose last read found no row
@@ -365,6 +370,50 @@ def _frozen_states(states: List[Dict[Text, Any]]) -> Any:
     )
 
 
+def _wildcard(value: Any) -> bool:
+    """A rule feature that any conversation value passes (Rasa's ``_does_rule_match_state``)."""
+    return not value or value == SHOULD_NOT_BE_SET
+
+
+def _rules_by_last_state(lookup: Dict[Text, Text]) -> Dict[Any, List[Text]]:
+    """The rule keys grouped by their last state's previous action and intent (None when the
+    rule leaves it open)."""
+    groups: Dict[Any, List[Text]] = {}
+    for rule_key in lookup:
+        rule_states = json.loads(rule_key)
+        last = rule_states[-1] if rule_states else {}
+        action = last.get(PREVIOUS_ACTION, {}).get(ACTION_NAME)
+        intent = last.get(USER, {}).get(INTENT)
+        group = (None if _wildcard(action) else action, None if _wildcard(intent) else intent)
+        groups.setdefault(group, []).append(rule_key)
+    return groups
+
+
+def _indexed_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[Dict[Text, Any]]) -> Any:
+    """Rasa's ``_get_possible_keys``, starting from the rules whose last state can fit the
+    conversation's current one: a rule that names another previous action or intent (or any
+    intent, when the state has a text instead, as RulePolicy's first, text-based, lookup has)
+    fails Rasa's first check. At a conversation start all rules are tried, as Rasa does."""
+    current = states[-1] if states else {}
+    previous_action = current.get(PREVIOUS_ACTION, {}).get(ACTION_NAME)
+    intent = current.get(USER, {}).get(INTENT)
+    if not current.get(PREVIOUS_ACTION):  # a conversation start: Rasa's own checks decide
+        return _ORIGINAL_POSSIBLE_KEYS(self, lookup, states)
+    indexes: Dict[int, Any] = self.__dict__.setdefault(_RULE_INDEX, {})
+    found = indexes.get(id(lookup))
+    if found is None or found[0] is not lookup:
+        found = indexes[id(lookup)] = (lookup, _rules_by_last_state(lookup))
+    groups = found[1]
+    possible_keys = {
+        rule_key
+        for group in itertools.product({None, previous_action}, {None, intent})
+        for rule_key in groups.get(group, ())
+    }
+    for turn_index, state in enumerate(reversed(states)):
+        possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, turn_index, state)}
+    return possible_keys
+
+
 def _possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[Dict[Text, Any]]) -> Any:
     """Rasa's ``_get_possible_keys``, remembered per (rule table, states) on a loaded policy."""
     memo: Optional[OrderedDict] = self.__dict__.get(_RULE_MEMO)
@@ -378,7 +427,7 @@ def _possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[Dict
     if found is not None and found[0] is lookup:  # the same table object, kept alive by the memo
         memo.move_to_end(key)
         return set(found[1])
-    keys = _ORIGINAL_POSSIBLE_KEYS(self, lookup, states)
+    keys = _indexed_possible_keys(self, lookup, states)
     memo[key] = (lookup, frozenset(keys))
     if len(memo) > _RULE_MEMO_SIZE:
         memo.popitem(last=False)

@@ -198,6 +198,47 @@ def test_the_loaded_rule_policy_predicts_the_same_with_its_rule_memo_as_without(
     assert len({max(range(len(p)), key=p.__getitem__) for p in chosen}) >= 5  # the rules chose several actions
 
 
+def test_the_rule_index_finds_exactly_the_rules_rasa_finds(agent):
+    """For each conversation state (with the intent, and with the text as RulePolicy's first
+    lookup has it), the rules found from the last-state index are the rules Rasa's full scan finds."""
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+
+    policy = next(
+        node._component
+        for node in agent.processor.graph_runner._instantiated_nodes.values()
+        if isinstance(node._component, RulePolicy)
+    )
+    conversations = [
+        ["hi", "what is neurokinetic therapy?", "tell me more", "and physical therapy?", "/none_of_these"],
+        ["how many sessions do I need?", "that's not what I asked", "bye", "I want to end my life"],
+        ["/ask_cost_insurance", "what about yoga", "thanks", "are you a bot?", "help", "/greet", ""],
+    ]
+
+    async def trackers():
+        found = []
+        for number, texts in enumerate(conversations):
+            for text in texts:
+                await agent.handle_text(text, sender_id=f"index-{number}")
+                found.append(await agent.tracker_store.retrieve(f"index-{number}"))
+        return found
+
+    compared = 0
+    for tracker in asyncio.run(trackers()):
+        for turns in range(1, len(tracker.events) + 1):
+            partial = tracker.travel_back_in_time(tracker.events[turns - 1].timestamp)
+            for use_text in (True, False):
+                states = policy._prediction_states(
+                    partial, agent.domain, use_text, rule_only_data=policy._get_rule_only_data()
+                )
+                for table in (RULES, RULES_FOR_LOOP_UNHAPPY_PATH):
+                    lookup = policy.lookup[table]
+                    assert rasa_fixes._indexed_possible_keys(policy, lookup, states) == (
+                        rasa_fixes._ORIGINAL_POSSIBLE_KEYS(policy, lookup, states)
+                    )
+                    compared += 1
+    assert compared > 300
+
+
 def test_the_graph_runs_without_dask_give_the_same_parse_and_prediction_as_dask(monkeypatch, agent):
     import asyncio
 
