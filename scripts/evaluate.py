@@ -159,7 +159,7 @@ def main(argv: List[str]) -> int:
             indent=2,
         )
     )
-    print(f"  results written to {args.json.relative_to(ROOT)}")
+    print(f"  results written to {args.json.resolve().relative_to(ROOT) if args.json.resolve().is_relative_to(ROOT) else args.json}")
     return 0
 
 
