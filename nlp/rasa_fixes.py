@@ -62,6 +62,9 @@ imported (``nlp.components`` is loaded by every process that loads the model: ``
   looks the message's text up) start from the rules whose last state names the current
   previous action and intent, or leaves them open; the others fail Rasa's first check
   anyway. A lookup took about 0.37 ms, now about 0.015 ms.
+- **An empty domain is built once.** For each message it parses, Rasa checks whether its
+  domain is empty by building an empty ``Domain`` to compare with (about 0.2 ms); it is
+  now built once.
 - **The model's graph runs in plain Python, not through dask.** Rasa runs the NLU and
   policy graphs (three runs a turn) with ``dask.get``, which orders, wraps and schedules
   ten tasks each time: more work than the components themselves. The nodes are now called
@@ -92,6 +95,7 @@ from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ACTION_NAME, INTENT, INTENT_NAME_KEY
@@ -464,7 +468,19 @@ def _run_graph(
         raise GraphRunError("Error running runner.") from e
 
 
+@lru_cache(maxsize=1)
+def _empty_domain_dict() -> Dict[Text, Any]:
+    return Domain.empty().as_dict()
+
+
+def _domain_is_empty(self: Domain) -> bool:
+    """Rasa's ``Domain.is_empty``, against an empty domain built once (Rasa builds one for each
+    message it parses, to warn about intents the domain lacks)."""
+    return self.as_dict() == _empty_domain_dict()
+
+
 def apply() -> None:
+    Domain.is_empty = _domain_is_empty  # type: ignore[method-assign]
     DaskGraphRunner.run = _run_graph  # type: ignore[method-assign]
     RulePolicy.load = classmethod(_load_rule_policy)  # type: ignore[method-assign,assignment]
     RulePolicy._get_possible_keys = _possible_keys  # type: ignore[method-assign]

@@ -87,3 +87,41 @@ def test_the_classifier_reads_the_same_sentence_features_as_rasa_combines():
     rasas = message.get_sparse_features(attribute=TEXT)[1].features
     assert np.array_equal(sentence_features(message).toarray(), rasas.toarray())
     assert sentence_features(Message(data={TEXT: ""})) is None
+
+
+def test_the_sentence_count_vectors_are_rasas_sentence_features_and_nothing_else(tmp_path):
+    import numpy as np
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from nlp.components import SentenceCountVectorsFeaturizer
+
+    texts = ["what is nkt", "how many sessions do I need", "is it safe", "nkt vs yoga", "cost of a session"]
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    context = ExecutionContext(GraphSchema({}), node_name="featurizer")
+
+    def featurized(cls, config, folder):
+        folder.mkdir()
+        storage = LocalModelStorage(folder)
+        featurizer = cls.create({**cls.get_default_config(), **config}, storage, Resource("f"), context)
+        training = TrainingData([Message(data={TEXT: t, "intent": f"i{n % 2}"}) for n, t in enumerate(texts)])
+        tokenizer.process_training_data(training)
+        featurizer.train(training)
+        messages = [Message(data={TEXT: t}) for t in ("is nkt safe for me", "sessions and cost", "yoga")]
+        tokenizer.process(messages)
+        return featurizer.process(messages)
+
+    for n, config in enumerate([{}, {"analyzer": "char_wb", "min_ngram": 2, "max_ngram": 4}]):
+        ours = featurized(SentenceCountVectorsFeaturizer, config, tmp_path / f"ours-{n}")
+        rasas = featurized(CountVectorsFeaturizer, config, tmp_path / f"rasa-{n}")
+        for mine, theirs in zip(ours, rasas, strict=True):
+            assert [f.type for f in mine.features] == [FEATURE_TYPE_SENTENCE]  # no per-token rows
+            (expected,) = [f for f in theirs.features if f.type == FEATURE_TYPE_SENTENCE]
+            assert np.array_equal(mine.features[0].features.toarray(), expected.features.toarray())
+            assert mine.features[0].features.nnz > 0

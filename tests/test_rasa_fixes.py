@@ -468,3 +468,13 @@ def test_an_action_server_that_is_down_fails_the_call_at_once():
 
     with pytest.raises(aiohttp.ClientConnectorError):
         asyncio.run(play())
+
+
+def test_a_domain_is_empty_exactly_when_rasa_says_so():
+    from rasa.shared.core.domain import Domain
+
+    from scripts.bot_servers import ROOT
+
+    for domain in (Domain.empty(), Domain.load(str(ROOT / "domain.yml")), Domain.from_dict({"intents": ["greet"]})):
+        assert domain.is_empty() == (domain.as_dict() == Domain.empty().as_dict())
+    assert Domain.empty().is_empty() and not Domain.load(str(ROOT / "domain.yml")).is_empty()
