@@ -159,7 +159,8 @@ def main(argv: List[str]) -> int:
             indent=2,
         )
     )
-    print(f"  results written to {args.json.resolve().relative_to(ROOT) if args.json.resolve().is_relative_to(ROOT) else args.json}")
+    written = args.json.resolve()
+    print(f"  results written to {written.relative_to(ROOT) if written.is_relative_to(ROOT) else written}")
     return 0
 
 
