@@ -90,7 +90,10 @@ def test_close_candidates_make_a_did_you_mean_decision(res):
         {"name": "ask_training_standardization", "confidence": 0.44},
     ]
     message = {"text": "why do results differ so much", "intent": ranking[0], "intent_ranking": ranking}
-    wide = Thresholds(min_score=0.3, lexical_weight=0.0, ambiguity_margin=0.3)
+    # only the classifier's two close candidates count: no passage search can answer instead
+    wide = Thresholds(
+        min_score=0.3, lexical_weight=0.0, ambiguity_margin=0.3, passage_over_topic=0.0, detail_ratio=float("inf")
+    )
     decision = decide(message, content_lemmas(message["text"]), res, wide)
     assert decision.kind == "clarify"
     assert [t.intent for t in decision.topics] == ["ask_individual_variability", "ask_training_standardization"]
