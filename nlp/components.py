@@ -14,9 +14,11 @@
   importing skops scans every loaded module for numpy's functions, which took 7 to 8 s of
   the rasa server's start-up (and 2 s of each training).
 - ``SentenceCountVectorsFeaturizer``: Rasa's ``CountVectorsFeaturizer`` without the
-  sequence features (one row per token, made by a second vectoriser pass over the
-  tokens). The logistic regression reads only the sentence features, and nothing else in
-  the pipeline reads features; the second pass was half of each featurizer's time.
+  sequence features of a message's text (one row per token, made by a second vectoriser
+  pass over the tokens). The logistic regression reads only the sentence features, and
+  nothing else in the pipeline reads features; the second pass was half of each
+  featurizer's time. Labels (intents, action names), which have no sentence features, are
+  featurized as Rasa does.
 - ``CrisisGuard``: whatever the classifier predicted, a message that signals a
   crisis or an emergency becomes the ``crisis`` intent (see ``actions.safety``).
 """
@@ -84,11 +86,13 @@ class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
     def _create_features(
         self, attribute: Text, all_tokens: List[List[Text]]
     ) -> Tuple[List[Optional[spmatrix]], List[Optional[spmatrix]]]:
+        if attribute not in DENSE_FEATURIZABLE_ATTRIBUTES:  # labels (intents, action names): as Rasa's
+            return super()._create_features(attribute, all_tokens)
         if not self.vectorizers.get(attribute):
             return [None], [None]
         sentence_features: List[Optional[spmatrix]] = []
         for tokens in all_tokens:
-            if not tokens or attribute not in DENSE_FEATURIZABLE_ATTRIBUTES:
+            if not tokens:
                 sentence_features.append(None)
                 continue
             sentence = self.vectorizers[attribute].transform([" ".join(tokens)])

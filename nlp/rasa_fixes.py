@@ -118,8 +118,9 @@ _ORIGINAL_RULE_POLICY_LOAD = RulePolicy.load.__func__  # type: ignore[attr-defin
 _RULE_MEMO = "_possible_keys_by_states"  # set on a RulePolicy loaded for prediction
 _RULE_MEMO_SIZE = 4096
 _RULE_INDEX = "_rules_by_last_state"  # set on a RulePolicy loaded for prediction, per rule table
-_STORED_ROWS = "_rows_read_from_sql_store"  # set on a tracker rebuilt from the latest session's rows
+_STORED_ROWS = "_rows_read_from_sql_store"  # set on a tracker rebuilt from the latest session's rows (0: new)
 _ORIGINAL_CREATE_TRACKER = TrackerStore.create_tracker
+_ORIGINAL_DOMAIN_IS_EMPTY = Domain.is_empty
 _UNSTORED_SENDER = "_sender_read_without_rows"  # set on a SQL store whose last read found no row
 _ORIGINAL_REQUEST = EndpointConfig.request
 _KEPT_SESSIONS = "_sessions_by_loop"  # set on an EndpointConfig that has made a request
@@ -231,7 +232,10 @@ def _events_query(table: sa.Table, fetch_events_from_all_sessions: bool) -> Any:
 async def _sql_retrieve(
     self: SQLTrackerStore, sender_id: Text, fetch_events_from_all_sessions: bool
 ) -> Optional[DialogueStateTracker]:
-    """Rasa's ``SQLTrackerStore._retrieve``, noting on the tracker how many rows it was rebuilt from."""
+    """Rasa's ``SQLTrackerStore._retrieve``, noting on the tracker how many rows it was rebuilt
+    from, and on the store when it found none (only the latest read's finding holds: a read
+    that fails leaves no note)."""
+    self.__dict__.pop(_UNSTORED_SENDER, None)
     with self.session_scope() as session:
         query = _events_query(self.SQLEvent.__table__, fetch_events_from_all_sessions)
         rows = session.execute(query, {"sender_id": sender_id}).scalars().all()
@@ -276,8 +280,8 @@ async def _sql_save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> Non
 
 
 def _sql_store_under(store: TrackerStore) -> Optional[SQLTrackerStore]:
-    """The SQL store under Rasa's wrappers (the server's ``FailSafeTrackerStore``, the
-    ``AwaitableTrackerStore`` of a synchronous store), if that is what they wrap."""
+    """The SQL store under Rasa's wrappers (the ``FailSafeTrackerStore`` the server's agent puts
+    around its store), if that is what they wrap."""
     while not isinstance(store, SQLTrackerStore):
         store = getattr(store, "_tracker_store", None)
         if store is None:

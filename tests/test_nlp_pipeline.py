@@ -96,7 +96,7 @@ def test_the_sentence_count_vectors_are_rasas_sentence_features_and_nothing_else
     from rasa.engine.storage.resource import Resource
     from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
     from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-    from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+    from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -113,13 +113,19 @@ def test_the_sentence_count_vectors_are_rasas_sentence_features_and_nothing_else
         training = TrainingData([Message(data={TEXT: t, "intent": f"i{n % 2}"}) for n, t in enumerate(texts)])
         tokenizer.process_training_data(training)
         featurizer.train(training)
+        featurizer.process_training_data(training)
+        labels = [
+            [(f.type, f.features.toarray().tolist()) for f in m.features if f.attribute == INTENT]
+            for m in training.intent_examples
+        ]
         messages = [Message(data={TEXT: t}) for t in ("is nkt safe for me", "sessions and cost", "yoga")]
         tokenizer.process(messages)
-        return featurizer.process(messages)
+        return labels, featurizer.process(messages)
 
     for n, config in enumerate([{}, {"analyzer": "char_wb", "min_ngram": 2, "max_ngram": 4}]):
-        ours = featurized(SentenceCountVectorsFeaturizer, config, tmp_path / f"ours-{n}")
-        rasas = featurized(CountVectorsFeaturizer, config, tmp_path / f"rasa-{n}")
+        our_labels, ours = featurized(SentenceCountVectorsFeaturizer, config, tmp_path / f"ours-{n}")
+        rasas_labels, rasas = featurized(CountVectorsFeaturizer, config, tmp_path / f"rasa-{n}")
+        assert our_labels == rasas_labels  # the intents' own features: as Rasa's
         for mine, theirs in zip(ours, rasas, strict=True):
             assert [f.type for f in mine.features] == [FEATURE_TYPE_SENTENCE]  # no per-token rows
             (expected,) = [f for f in theirs.features if f.type == FEATURE_TYPE_SENTENCE]

@@ -475,6 +475,70 @@ def test_a_domain_is_empty_exactly_when_rasa_says_so():
 
     from scripts.bot_servers import ROOT
 
-    for domain in (Domain.empty(), Domain.load(str(ROOT / "domain.yml")), Domain.from_dict({"intents": ["greet"]})):
-        assert domain.is_empty() == (domain.as_dict() == Domain.empty().as_dict())
-    assert Domain.empty().is_empty() and not Domain.load(str(ROOT / "domain.yml")).is_empty()
+    domains = [Domain.empty(), Domain.load(str(ROOT / "domain.yml")), Domain.from_dict({"intents": ["greet"]})]
+    assert [d.is_empty() for d in domains] == [True, False, False]
+    assert [d.is_empty() for d in domains] == [rasa_fixes._ORIGINAL_DOMAIN_IS_EMPTY(d) for d in domains]
+
+
+def test_a_failed_read_leaves_no_note_that_the_conversation_is_new(tmp_path, monkeypatch):
+    """Only a read that found no row lets the new conversation skip its empty save and count."""
+    from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    from scripts.bot_servers import ROOT
+
+    sql = SQLTrackerStore(Domain.load(str(ROOT / "domain.yml")), dialect="sqlite", db=str(tmp_path / "t.db"))
+    store = FailSafeTrackerStore(sql)
+    assert asyncio.run(store.retrieve("x")) is None
+    assert sql.__dict__.get(rasa_fixes._UNSTORED_SENDER) == "x"  # found no row: noted
+
+    def broken(*args):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(rasa_fixes, "_events_query", broken)
+    tracker = asyncio.run(store.get_or_create_tracker("x", append_action_listen=False))  # the read fails
+    assert rasa_fixes._UNSTORED_SENDER not in sql.__dict__
+    assert rasa_fixes._STORED_ROWS not in tracker.__dict__  # its save counts, as Rasa's does
+
+
+def test_the_rule_index_agrees_with_rasa_on_open_features_and_conversation_starts(agent):
+    """Rules the bot's own data lacks: a conversation start, an intent left open, an action
+    that should not be set, an empty rule; states with and without a previous action."""
+    import json
+
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.constants import SHOULD_NOT_BE_SET
+
+    policy = next(
+        node._component
+        for node in agent.processor.graph_runner._instantiated_nodes.values()
+        if isinstance(node._component, RulePolicy)
+    )
+    listen = {"action_name": "action_listen"}
+    rules = [
+        [{"user": {"intent": "greet"}}],  # a conversation start
+        [{"user": {"intent": "greet"}, "prev_action": listen}],
+        [{"prev_action": listen}],  # any intent
+        [{"user": {"intent": SHOULD_NOT_BE_SET}, "prev_action": listen}],
+        [{"prev_action": {"action_name": SHOULD_NOT_BE_SET}, "user": {"intent": "bye"}}],
+        [{"prev_action": {"action_name": "action_answer_question"}, "user": {"intent": "greet"}}],
+        [{}, {"user": {"intent": "bye"}, "prev_action": listen}],
+        [],
+    ]
+    lookup = {json.dumps(rule): "utter_something" for rule in rules}
+    states = [
+        [{"user": {"intent": "greet"}}],
+        [{"user": {"intent": "bye"}}],
+        [{"user": {"intent": "greet"}, "prev_action": listen}],
+        [{"user": {"intent": "bye"}, "prev_action": listen}],
+        [{}, {"user": {"intent": "bye"}, "prev_action": listen}],
+        [{"user": {"text": "hello there"}, "prev_action": listen}],
+        [{"prev_action": {"action_name": "action_answer_question"}, "user": {"intent": "greet"}}],
+        [{"prev_action": {"action_text": "hi"}, "user": {"intent": "greet"}}],
+    ]
+    found = []
+    for sequence in states:
+        ours = rasa_fixes._indexed_possible_keys(policy, lookup, sequence)
+        assert ours == rasa_fixes._ORIGINAL_POSSIBLE_KEYS(policy, lookup, sequence), sequence
+        found.append(len(ours))
+    assert len(set(found)) >= 3  # the states fit different numbers of rules
