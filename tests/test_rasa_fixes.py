@@ -149,16 +149,21 @@ def agent():
     return Agent.load(str(MODEL))
 
 
-def test_the_loaded_rule_policy_predicts_the_same_with_its_rule_memo_as_without(agent):
-    import asyncio
-
+@pytest.fixture(scope="module")
+def policy(agent):
+    """The loaded model's RulePolicy (with the fixes applied at its load)."""
     from rasa.core.policies.rule_policy import RulePolicy
 
-    policy = next(
+    return next(
         node._component
         for node in agent.processor.graph_runner._instantiated_nodes.values()
         if isinstance(node._component, RulePolicy)
     )
+
+
+def test_the_loaded_rule_policy_predicts_the_same_with_its_rule_memo_as_without(agent, policy):
+    import asyncio
+
     assert isinstance(policy.__dict__.get(rasa_fixes._RULE_MEMO), dict)  # loaded: the memo is on
     turns = [
         ["hi", "what is neurokinetic therapy?", "tell me more", "and physical therapy?"],
@@ -198,16 +203,11 @@ def test_the_loaded_rule_policy_predicts_the_same_with_its_rule_memo_as_without(
     assert len({max(range(len(p)), key=p.__getitem__) for p in chosen}) >= 5  # the rules chose several actions
 
 
-def test_the_rule_index_finds_exactly_the_rules_rasa_finds(agent):
+def test_the_rule_index_finds_exactly_the_rules_rasa_finds(agent, policy):
     """For each conversation state (with the intent, and with the text as RulePolicy's first
     lookup has it), the rules found from the last-state index are the rules Rasa's full scan finds."""
-    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH
 
-    policy = next(
-        node._component
-        for node in agent.processor.graph_runner._instantiated_nodes.values()
-        if isinstance(node._component, RulePolicy)
-    )
     conversations = [
         ["hi", "what is neurokinetic therapy?", "tell me more", "and physical therapy?", "/none_of_these"],
         ["how many sessions do I need?", "that's not what I asked", "bye", "I want to end my life"],
@@ -501,19 +501,13 @@ def test_a_failed_read_leaves_no_note_that_the_conversation_is_new(tmp_path, mon
     assert rasa_fixes._STORED_ROWS not in tracker.__dict__  # its save counts, as Rasa's does
 
 
-def test_the_rule_index_agrees_with_rasa_on_open_features_and_conversation_starts(agent):
+def test_the_rule_index_agrees_with_rasa_on_open_features_and_conversation_starts(policy):
     """Rules the bot's own data lacks: a conversation start, an intent left open, an action
     that should not be set, an empty rule; states with and without a previous action."""
     import json
 
-    from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.constants import SHOULD_NOT_BE_SET
 
-    policy = next(
-        node._component
-        for node in agent.processor.graph_runner._instantiated_nodes.values()
-        if isinstance(node._component, RulePolicy)
-    )
     listen = {"action_name": "action_listen"}
     rules = [
         [{"user": {"intent": "greet"}}],  # a conversation start
