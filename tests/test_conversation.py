@@ -123,7 +123,7 @@ def test_a_detail_no_topic_names_is_found_by_passage_search(res):
 
 
 def test_a_sure_out_of_scope_is_declined_even_when_a_passage_shares_its_words(res):
-    text = "best pills for anxiety"
+    text = "best medication for stress"
     unsure = decide(classified(text, "out_of_scope", 0.45), content_lemmas(text), res)
     assert unsure.kind == "passage"  # the medication FAQ covers both words …
     sure = decide(classified(text, "out_of_scope", 0.9), content_lemmas(text), res)
@@ -136,6 +136,18 @@ def test_a_detail_outside_the_classified_topic_is_quoted_with_the_topic_as_the_n
     assert decision.kind == "passage" and decision.passage.id == "stress-manifests-in-the-body-through"
     assert decision.passage not in res.topics["ask_stress_background"].passages
     assert decision.alternatives == ("ask_stress_background",)  # "that's not what I asked" answers it
+
+
+def test_a_passage_the_classifier_is_sure_of_outside_the_topic_answers_though_few_words_match(res):
+    text = "at the start do they press on muscles to see which ones are weak"  # "test", "inhibited" …
+    message, lemmas = classified(text, "ask_overdiagnosis", 0.95), content_lemmas(text)
+    session = "during-a-typical-neurokinetic-therapy-session"
+    assert res.search_index.coverage(lemmas, session) < Thresholds().detail_coverage  # too few shared words
+    decision = decide(message, lemmas, res)
+    assert decision.kind == "passage" and decision.passage.id == session
+    assert decision.alternatives == ("ask_overdiagnosis",)
+    unsure = decide(message, lemmas, res, Thresholds(detail_sure=1.01))
+    assert unsure.kind == "answer" and unsure.topics[0].intent == "ask_overdiagnosis"
 
 
 def test_a_question_worded_like_its_topic_keeps_the_topic_answer(res):

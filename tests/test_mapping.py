@@ -79,7 +79,7 @@ def indexed_questions():
     return {q.lower() for qs in yaml.safe_load(PASSAGE_QUESTIONS_PATH.read_text())["passages"].values() for q in qs}
 
 
-@pytest.mark.parametrize("name", ["heldout.yml", "dev.yml", "fresh.yml"])
+@pytest.mark.parametrize("name", ["heldout.yml", "dev.yml", "dev2.yml", "dev3.yml", "fresh.yml"])
 def test_evaluation_questions_are_not_training_examples_nor_indexed_questions(name):
     questions = yaml.safe_load((ROOT / "eval" / name).read_text())
     single = [c["text"] for c in questions["in_scope"]] + questions["out_of_scope"] + questions["crisis"]
