@@ -72,7 +72,7 @@ class Resources:
     topic_index: retrieval.Bm25Index  # per topic: title, training examples, passages
     passage_index: retrieval.Bm25Index  # per passage: its words ("tell me more" relevance)
     search_index: retrieval.Bm25Index  # per passage: its words and the questions it answers
-    passage_ranker: retrieval.PassageClassifier  # which passage answers a question (passage search)
+    passage_ranker: retrieval.PassageRanker  # which passage answers a question (passage search)
     vocabulary: FrozenSet[str]
 
     @property
@@ -168,7 +168,7 @@ def rank_topics(
 def search_passage(text: str, lemmas: Sequence[str], res: Resources, coverage: float) -> Optional[Passage]:
     """The passage that best answers the question, if its words cover enough of it."""
     hits = res.passage_ranker.scores(text, lemmas)
-    if lemmas and res.search_index.coverage(lemmas, hits[0][0]) >= coverage:
+    if res.search_index.coverage(lemmas, hits[0][0]) >= coverage:
         return res.kb.passage(hits[0][0])
     return None
 
@@ -181,7 +181,9 @@ def detail_passage(text: str, lemmas: Sequence[str], topic: Topic, res: Resource
     key, top = hits[0]
     if key in own:
         return None
-    if top >= t.detail_sure:  # the passage classifier is sure, whichever words the question uses
+    # the passage classifier is sure, whichever words the question uses (but a question of
+    # stop words alone, "how often should I go", is the intent classifier's to answer)
+    if lemmas and top >= t.detail_sure:
         return res.kb.passage(key)
     own_best = max((s for k, s in hits if k in own), default=0.0)
     if top < t.detail_ratio * own_best or res.search_index.coverage(lemmas, key) < t.detail_coverage:

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, List, Protocol, Sequence, Tuple
 
 import numpy as np
 import spacy
@@ -171,6 +171,12 @@ class Bm25Index:
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
+class PassageRanker(Protocol):
+    """What passage search needs of a ranker (``PassageClassifier``, or a cache around it)."""
+
+    def scores(self, text: str, lemmas: Sequence[str]) -> List[Tuple[str, float]]: ...
+
+
 class PassageClassifier:
     """Which passage answers a question: a logistic regression over lemma uni- and bigrams
     and character n-grams, trained on each passage's sentences and on the questions it
@@ -182,8 +188,11 @@ class PassageClassifier:
     (eval/dev.yml, eval/dev2.yml) it put a right passage first for 53/56 and 53/55
     questions, where BM25 did for 52/56 and 49/55.
 
-    Trained when the index is built (about 1.5 s); a question is scored without
-    scikit-learn's per-call overhead (0.1 ms instead of 2.7), with the same features and
+    Character n-grams rank; whether the first passage answers still depends on how much of
+    the question its words cover (BM25), unless the classifier is sure (``detail_sure``).
+
+    Trained when the index is built (about 2.5 s); a question is scored without
+    scikit-learn's per-call overhead (0.2 ms instead of 2.7), with the same features and
     probabilities (tests/test_retrieval.py)."""
 
     def __init__(self, documents: Sequence[Tuple[str, Sequence[str]]]) -> None:
@@ -197,9 +206,12 @@ class PassageClassifier:
         ).tocsr()
         # newton-cg: the same optimum as lbfgs here (weights within 4e-4) in a third of the time
         model = LogisticRegression(C=10.0, solver="newton-cg", max_iter=1000).fit(features, labels)
+        if len(model.classes_) < 3:  # scikit-learn scores two classes with a sigmoid, not softmax
+            raise ValueError("passage search needs at least three passages")
         self.vectorizers = (words, chars)
         self.model = model
-        self._blocks = []  # per vectorizer: its analyzer, vocabulary, idf and first column
+        # per vectorizer: its analyzer, vocabulary, idf and first column
+        self._blocks: List[Tuple[Callable[[str], List[str]], Dict[str, int], np.ndarray, int]] = []
         offset = 0
         for vectorizer in self.vectorizers:
             self._blocks.append((vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset))

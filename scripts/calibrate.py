@@ -1,7 +1,7 @@
 """Calibrate the decision thresholds on the development questions (``eval/dev*.yml``).
 
-Usage: ``python -m scripts.calibrate [--file eval/dev.yml ...]`` (after ``make train``; by default
-``eval/dev.yml``, ``eval/dev2.yml`` and ``eval/dev3.yml``).
+Usage: ``python -m scripts.calibrate [--file eval/dev.yml --file …]`` (after ``make train``; by
+default ``eval/dev.yml``, ``eval/dev2.yml`` and ``eval/dev3.yml``).
 
 It parses every single development question with the trained model (in process: the
 same NLU pipeline the server runs), then replays the decision
@@ -28,7 +28,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import yaml
 
 from actions.decision import THRESHOLDS, Decision, Resources, Thresholds, decide, resources
-from actions.retrieval import PassageClassifier, content_lemmas
+from actions.retrieval import PassageRanker, content_lemmas
 from scripts.bot_servers import MODEL, ROOT
 
 GRID = {
@@ -78,7 +78,7 @@ def quoted_ids(decision: Decision) -> set:
 class RememberedRanker:
     """The passage ranker, each question scored once for the whole grid."""
 
-    def __init__(self, ranker: PassageClassifier) -> None:
+    def __init__(self, ranker: PassageRanker) -> None:
         self._ranker = ranker
         self._scores: Dict[Tuple[str, Tuple[str, ...]], List[Tuple[str, float]]] = {}
 

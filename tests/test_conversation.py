@@ -2,6 +2,7 @@
 did you mean, passage search."""
 
 import asyncio
+from dataclasses import replace
 
 from conftest import make_tracker
 
@@ -148,6 +149,17 @@ def test_a_passage_the_classifier_is_sure_of_outside_the_topic_answers_though_fe
     assert decision.alternatives == ("ask_overdiagnosis",)
     unsure = decide(message, lemmas, res, Thresholds(detail_sure=1.01))
     assert unsure.kind == "answer" and unsure.topics[0].intent == "ask_overdiagnosis"
+
+
+def test_a_question_of_stop_words_alone_keeps_the_intent_classifiers_topic_however_sure_the_ranker(res):
+    class SureRanker:  # stands in for a passage classifier sure of a passage outside the topic
+        def scores(self, text, lemmas):
+            return [("cost-and-accessibility", 0.95), ("duration-and-frequency", 0.05)]
+
+    text = "how often should I go"
+    assert content_lemmas(text) == []
+    decision = decide(classified(text, "ask_number_of_sessions", 0.9), [], replace(res, passage_ranker=SureRanker()))
+    assert decision.kind == "answer" and decision.topics[0].intent == "ask_number_of_sessions"
 
 
 def test_a_question_worded_like_its_topic_keeps_the_topic_answer(res):
