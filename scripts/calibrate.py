@@ -116,10 +116,15 @@ def main(argv: List[str]) -> int:
     args = parser.parse_args(argv)
     files = args.file or [ROOT / "eval" / name for name in ("dev.yml", "dev2.yml", "dev3.yml")]
     data: Dict[str, List] = {"in_scope": [], "out_of_scope": [], "passage_search": []}
+    seen = set()  # a question in two files (short common ones are) counts once
     for path in files:
         questions = yaml.safe_load(path.read_text(encoding="utf-8"))
         for key, cases in data.items():
-            cases.extend(questions.get(key) or [])
+            for case in questions.get(key) or []:
+                text = (case if isinstance(case, str) else case["text"]).lower()
+                if text not in seen:
+                    seen.add(text)
+                    cases.append(case)
     texts = [c["text"] for c in data["in_scope"]] + data["out_of_scope"]
     texts += [c["text"] for c in data.get("passage_search", [])]
     parsed = asyncio.run(parse_all(texts, args.model))
