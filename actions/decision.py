@@ -165,18 +165,21 @@ def rank_topics(
     return sorted(scored, key=lambda item: -item[1])
 
 
-def search_passage(text: str, lemmas: Sequence[str], res: Resources, coverage: float) -> Optional[Passage]:
+Ranking = List[Tuple[str, float]]  # the passage ranker's scores for a question, best first
+
+
+def search_passage(hits: Ranking, lemmas: Sequence[str], res: Resources, coverage: float) -> Optional[Passage]:
     """The passage that best answers the question, if its words cover enough of it."""
-    hits = res.passage_ranker.scores(text, lemmas)
     if res.search_index.coverage(lemmas, hits[0][0]) >= coverage:
         return res.kb.passage(hits[0][0])
     return None
 
 
-def detail_passage(text: str, lemmas: Sequence[str], topic: Topic, res: Resources, t: Thresholds) -> Optional[Passage]:
+def detail_passage(
+    hits: Ranking, lemmas: Sequence[str], topic: Topic, res: Resources, t: Thresholds
+) -> Optional[Passage]:
     """A passage outside the topic that answers the question much more likely than the topic's
     own passages do: the question asks about a detail that the topic's answer does not hold."""
-    hits = res.passage_ranker.scores(text, lemmas)
     own = {p.id for p in topic.passages}
     key, top = hits[0]
     if key in own:
@@ -197,7 +200,7 @@ def detail_passage(text: str, lemmas: Sequence[str], topic: Topic, res: Resource
 
 
 def _passage_or_decline(text: str, lemmas: Sequence[str], res: Resources, t: Thresholds) -> Decision:
-    passage = search_passage(text, lemmas, res, t.passage_coverage)
+    passage = search_passage(res.passage_ranker.scores(text, lemmas), lemmas, res, t.passage_coverage)
     return Decision("passage", passage=passage) if passage else DECLINE
 
 
@@ -236,11 +239,15 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
             best, score = comparisons[0], max(score, t.min_score)
     if score < t.min_score:
         return _passage_or_decline(text, lemmas, res, t)
+    hits: Ranking = []  # scored once, for either check that needs it
     if score < t.passage_over_topic:
-        passage = search_passage(text, lemmas, res, t.passage_coverage)
+        hits = res.passage_ranker.scores(text, lemmas)
+        passage = search_passage(hits, lemmas, res, t.passage_coverage)
         if passage and passage not in best.passages:
             return Decision("passage", passage=passage, alternatives=(best.intent,))
-    detail = detail_passage(text, lemmas, best, res, t) if not comparisons else None
+    detail = None
+    if not comparisons:
+        detail = detail_passage(hits or res.passage_ranker.scores(text, lemmas), lemmas, best, res, t)
     if detail:
         return Decision("passage", passage=detail, alternatives=(best.intent,))
 
