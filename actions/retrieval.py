@@ -190,6 +190,8 @@ class PassageClassifier:
 
     Character n-grams rank; whether the first passage answers still depends on how much of
     the question its words cover (BM25), unless the classifier is sure (``detail_sure``).
+    Its probabilities also help order the intent classifier's topics
+    (``actions.decision.rank_topics``).
 
     Trained when the index is built (about 2.5 s); a question is scored without
     scikit-learn's per-call overhead (0.2 ms instead of 2.7), with the same features and

@@ -173,3 +173,44 @@ def test_tell_me_more_after_a_two_passage_answer_continues_in_the_main_passages_
     tracker = make_tracker("more", "tell_me_more", slots={"last_topic": "ask_what_is_nkt", "quoted_passages": quoted})
     events = run(ActionTellMore(), dispatcher, tracker)
     assert kb.passage(slots_of(events)["quoted_passages"][-1]).section.heading == "What Is Neurokinetic Therapy?"
+
+
+def ranked(text, *candidates):
+    """An NLU parse whose intent ranking is ``candidates``: (intent, confidence) pairs."""
+    ranking = [{"name": name, "confidence": confidence} for name, confidence in candidates]
+    return {"text": text, "intent": ranking[0], "intent_ranking": ranking}
+
+
+def test_a_detail_worded_like_a_neighbouring_topic_gets_the_topic_whose_passage_says_it(res):
+    text = "what goes wrong with the signals to the brain when a muscle is not working right"
+    message = ranked(text, ("ask_neuroscience", 0.7), ("ask_proprioception", 0.25))
+    lemmas = content_lemmas(text)
+    assert res.passage_ranker.scores(text, lemmas)[0][0] == "the-proprioceptive-system-the-bodys-awareness"
+    decision = decide(message, lemmas, res)
+    assert decision.kind == "answer" and decision.topics[0].intent == "ask_proprioception"
+    classifier_alone = decide(message, lemmas, res, Thresholds(ranker_weight=0.0))
+    assert classifier_alone.topics[0].intent == "ask_neuroscience"
+
+
+def test_a_question_of_one_or_two_content_words_keeps_the_intent_classifiers_ranking(res):
+    class Ranker:  # prefers the proprioception passage, but not surely enough to answer it alone
+        def scores(self, text, lemmas):
+            return [
+                ("the-proprioceptive-system-the-bodys-awareness", 0.6),
+                ("understanding-how-neurokinetic-therapy-might-reduce", 0.3),
+                ("neurokinetic-therapy-practitioners-propose-that-dysfunctional", 0.1),
+            ]
+
+    res = replace(res, passage_ranker=Ranker())
+    short = "muscle signal"
+    assert len(content_lemmas(short)) < Thresholds().ranker_min_words
+    decision = decide(
+        ranked(short, ("ask_neuroscience", 0.7), ("ask_proprioception", 0.25)), content_lemmas(short), res
+    )
+    assert decision.kind == "answer" and decision.topics[0].intent == "ask_neuroscience"
+    longer = "muscle signal to the brain goes wrong"
+    assert len(content_lemmas(longer)) >= Thresholds().ranker_min_words
+    decision = decide(
+        ranked(longer, ("ask_neuroscience", 0.7), ("ask_proprioception", 0.25)), content_lemmas(longer), res
+    )
+    assert decision.topics[0].intent == "ask_proprioception"
