@@ -165,7 +165,11 @@ class Candidate(NamedTuple):
 
 
 def rank_topics(
-    lemmas: Sequence[str], ranking: Sequence[Dict[str, Any]], res: Resources, t: Thresholds, hits: Ranking = ()
+    lemmas: Sequence[str],
+    ranking: Sequence[Dict[str, Any]],
+    res: Resources,
+    t: Thresholds,
+    hits: Optional[Ranking] = None,
 ) -> List[Candidate]:
     """The classifier's topic candidates, best first. Each is supported by its confidence
     plus the topic search's score (BM25, normalised to the best one) and scored by that plus
@@ -175,11 +179,13 @@ def rank_topics(
     The intent classifier learnt how people ask for each topic; the passage ranker learnt
     what each passage says. A question about a detail ("do some muscles go into overdrive
     under stress?") is often worded like a neighbouring topic but matches its own passage.
-    The ranker only orders the candidates: it always prefers some passage, so it does not
-    make a topic worth answering (``min_score`` asks that of the support)."""
+    The ranker's term decides which candidate comes first and is part of the score that
+    ``passage_over_topic`` and the "did you mean" margin compare. It does not make a topic
+    worth answering: it always prefers some passage, so ``min_score`` asks that of the
+    support, and ``decide`` takes the first candidate whose support reaches it."""
     lexical = dict(res.topic_index.scores(lemmas))
     best_lexical = max(lexical.values(), default=0.0) or 1.0
-    passage_probability = dict(hits)
+    passage_probability = dict(hits or ())
     candidates = []
     for r in ranking:
         if r.get("name") not in res.topics:
@@ -188,7 +194,7 @@ def rank_topics(
         support = r.get("confidence", 0.0) + t.lexical_weight * lexical.get(topic.intent, 0.0) / best_lexical
         score = support
         if passage_probability:
-            score += t.ranker_weight * max(passage_probability.get(p.id, 0.0) for p in topic.passages)
+            score += t.ranker_weight * max((passage_probability.get(p.id, 0.0) for p in topic.passages), default=0.0)
         candidates.append(Candidate(topic, support, score))
     return sorted(candidates, key=lambda c: -c.score)
 
@@ -242,6 +248,8 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
         return DECLINE
 
     ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+    if not ranking and intent:  # a parse without a ranking: its intent is the only candidate
+        ranking = [message["intent"]]
     first = ranking[0].get("name") if ranking else intent
     local = LOCAL_REQUEST in kinds
     if local and (first not in res.topics or ranking[0].get("confidence", 0.0) < t.local_confidence):
@@ -262,7 +270,8 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
     if len(lemmas) >= t.ranker_min_words:
         hits = res.passage_ranker.scores(text, lemmas)
     ranked = rank_topics(lemmas, ranking, res, t, hits)
-    best, support, score = ranked[0]
+    # the ranker orders the candidates worth answering; it does not make one worth it
+    best, support, score = next((c for c in ranked if c.support >= t.min_score), ranked[0])
     comparisons = [n for n in named if n.intent.startswith(COMPARISON_PREFIX)]
     if best.intent.startswith(COMPARISON_PREFIX) or best.intent == "ask_compare_therapies":
         if comparisons:  # "is NKT better than yoga?": the therapy named decides the comparison
@@ -282,7 +291,8 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
 
     others = [(c.topic, c.score) for c in ranked if c.topic != best]
     alternatives = tuple(topic.intent for topic, s in others[:2] if s >= t.min_score / 2)
-    close = [topic for topic, s in others if score - s < t.ambiguity_margin and not _share_passages(topic, best)]
+    # closer either way: the best supported candidate may score under one the ranker lifted
+    close = [topic for topic, s in others if abs(score - s) < t.ambiguity_margin and not _share_passages(topic, best)]
     if close and not comparisons:
         return Decision("clarify", (best, *close[: MAX_CHOICES - 1]))
     return Decision("answer", (best,), alternatives=alternatives, local=local)

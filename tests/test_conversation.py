@@ -8,7 +8,7 @@ from conftest import make_tracker
 
 from actions import answering
 from actions.answering import CLARIFY, NOT_COVERED, ActionAnswerQuestion, ActionTellMore, ActionTryNextBest
-from actions.decision import Decision, Thresholds, decide
+from actions.decision import THRESHOLDS, Decision, Thresholds, decide, rank_topics
 from actions.retrieval import content_lemmas
 
 
@@ -192,25 +192,72 @@ def test_a_detail_worded_like_a_neighbouring_topic_gets_the_topic_whose_passage_
     assert classifier_alone.topics[0].intent == "ask_neuroscience"
 
 
-def test_a_question_of_one_or_two_content_words_keeps_the_intent_classifiers_ranking(res):
-    class Ranker:  # prefers the proprioception passage, but not surely enough to answer it alone
-        def scores(self, text, lemmas):
-            return [
-                ("the-proprioceptive-system-the-bodys-awareness", 0.6),
-                ("understanding-how-neurokinetic-therapy-might-reduce", 0.3),
-                ("neurokinetic-therapy-practitioners-propose-that-dysfunctional", 0.1),
-            ]
+class FixedRanker:
+    """Stands in for the passage classifier: the same probabilities for every question."""
 
-    res = replace(res, passage_ranker=Ranker())
-    short = "muscle signal"
-    assert len(content_lemmas(short)) < Thresholds().ranker_min_words
-    decision = decide(
-        ranked(short, ("ask_neuroscience", 0.7), ("ask_proprioception", 0.25)), content_lemmas(short), res
+    def __init__(self, probabilities):
+        self.ranking = sorted(probabilities.items(), key=lambda item: -item[1])
+        self.calls = 0
+
+    def scores(self, text, lemmas):
+        self.calls += 1
+        return self.ranking
+
+
+def test_the_passage_ranker_weighs_in_on_the_topic_only_from_three_content_words(res):
+    ranker = FixedRanker(  # prefers the proprioception passage, not surely enough to answer it alone
+        {
+            "the-proprioceptive-system-the-bodys-awareness": 0.65,
+            "understanding-how-neurokinetic-therapy-might-reduce": 0.2,
+            "neurokinetic-therapy-practitioners-propose-that-dysfunctional": 0.15,
+        }
     )
-    assert decision.kind == "answer" and decision.topics[0].intent == "ask_neuroscience"
-    longer = "muscle signal to the brain goes wrong"
-    assert len(content_lemmas(longer)) >= Thresholds().ranker_min_words
-    decision = decide(
-        ranked(longer, ("ask_neuroscience", 0.7), ("ask_proprioception", 0.25)), content_lemmas(longer), res
+    res = replace(res, passage_ranker=ranker)
+
+    def topic_for(text, t=THRESHOLDS):
+        message = ranked(text, ("ask_neuroscience", 0.7), ("ask_proprioception", 0.25))
+        decision = decide(message, content_lemmas(text), res, t)
+        assert decision.kind == "answer"
+        return decision.topics[0].intent
+
+    assert content_lemmas("muscle signal") == ["muscle", "signal"]
+    assert topic_for("muscle signal") == "ask_neuroscience"
+    assert topic_for("muscle signal", Thresholds(ranker_min_words=1)) == "ask_proprioception"  # what the gate stops
+    assert len(content_lemmas("muscle signal to the brain goes wrong")) == 4
+    assert topic_for("muscle signal to the brain goes wrong") == "ask_proprioception"
+
+
+def test_a_topic_only_the_passage_ranker_favours_is_not_answered_over_a_supported_one(res):
+    res = replace(res, passage_ranker=FixedRanker({"cost-and-accessibility": 0.69, "realistic-expectations": 0.31}))
+    text = "what should i expect from my muscles and balance afterwards"
+    message = ranked(text, ("ask_cost_insurance", 0.45), ("ask_proprioception", 0.1))
+    candidates = rank_topics(
+        content_lemmas(text), message["intent_ranking"], res, Thresholds(), res.passage_ranker.scores(text, [])
     )
-    assert decision.topics[0].intent == "ask_proprioception"
+    assert candidates[0].topic.intent == "ask_cost_insurance"  # first by score, thanks to the ranker …
+    assert candidates[0].support < Thresholds().min_score <= candidates[1].support  # … but not supported
+    decision = decide(message, content_lemmas(text), res)
+    assert decision.kind == "answer" and decision.topics[0].intent == "ask_proprioception"
+
+
+def test_the_passage_ranker_scores_a_message_at_most_once(res):
+    messages = [
+        ranked("does insurance pay for nkt sessions or is it out of pocket", ("ask_cost_insurance", 0.9)),
+        ranked("is nkt better than yoga for stress and anxiety", ("ask_compare_mind_body", 0.8)),
+        ranked("what journal published the manual therapy research", ("out_of_scope", 0.4)),
+        ranked("how should my muscles and balance feel afterwards", ("ask_cost_insurance", 0.2)),
+        ranked(
+            "what does the research say about muscle testing", ("ask_evidence", 0.45), ("ask_session_content", 0.44)
+        ),
+    ]
+    for message in messages:
+        ranker = FixedRanker({"cost-and-accessibility": 0.5, "realistic-expectations": 0.3, "mind-body-therapies": 0.2})
+        decide(message, content_lemmas(message["text"]), replace(res, passage_ranker=ranker))
+        assert ranker.calls <= 1, message["text"]
+
+
+def test_a_parse_without_an_intent_ranking_answers_its_intent(res):
+    text = "what happens in a session"
+    message = {"text": text, "intent": {"name": "ask_session_content", "confidence": 0.9}, "intent_ranking": []}
+    decision = decide(message, content_lemmas(text), res)
+    assert decision.kind == "answer" and decision.topics[0].intent == "ask_session_content"
