@@ -49,7 +49,7 @@ def shell():
         env=env,
         encoding="utf-8",
         timeout=180,
-        dimensions=(50, 250),
+        dimensions=(50, 100),  # a passage is longer than a line: it must not be cut
     )
     child.expect(PROMPT)
     yield child
@@ -66,6 +66,8 @@ def wait_until_gone(seconds: float = 20) -> List[str]:
 
 def test_the_shell_answers_offers_buttons_and_stops_everything_on_stop(shell, kb):
     shell.sendline("is nkt covered by insurance?")
+    # the whole passage, not cut at the terminal's width as a button menu's question would be
+    shell.expect_exact(kb.passage("cost-and-accessibility").body[-60:])
     shell.expect("Source: Limitations and Considerations › Cost and Accessibility")
     shell.expect("Type out your own message")
     shell.send("\x1b[A")  # the last choice of the button list: type a message
