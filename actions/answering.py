@@ -21,6 +21,8 @@ from actions.safety import is_crisis
 from actions.topics import Topic
 
 NOT_COVERED = "The article doesn't cover that, so I can't answer it from there."
+NOT_STATED_OPENING = "The article doesn't give a"
+NOT_STATED = NOT_STATED_OPENING + " {kind} for that, so I can't answer it from there."
 NEAREST = "These are the nearest questions it does answer:"
 MAIN_TOPICS = "You can ask me, for example:"
 EMPTY = "I didn't get a question there. Type one about neurokinetic therapy and stress, or pick a topic:"
@@ -71,14 +73,20 @@ def nearest_topics(lemmas: Sequence[str], res: Resources, exclude: Sequence[str]
 
 
 def decline(
-    dispatcher: CollectingDispatcher, lemmas: Sequence[str], res: Resources, exclude: Sequence[str] = ()
+    dispatcher: CollectingDispatcher,
+    lemmas: Sequence[str],
+    res: Resources,
+    exclude: Sequence[str] = (),
+    reason: str = NOT_COVERED,
+    first: Sequence[Topic] = (),
 ) -> None:
-    """ "Not covered", with the nearest covered topics (or the main ones) as buttons."""
-    near = nearest_topics(lemmas, res, exclude)
+    """ "Not covered" (or another ``reason``), with ``first`` and the nearest covered topics
+    (or the main ones) as buttons."""
+    near = list(dict.fromkeys([*first, *nearest_topics(lemmas, res, exclude)]))[:MAX_SUGGESTIONS]
     if near:
-        dispatcher.utter_message(text=f"{NOT_COVERED} {NEAREST}", buttons=buttons_for(near))
+        dispatcher.utter_message(text=f"{reason} {NEAREST}", buttons=buttons_for(near))
     else:
-        dispatcher.utter_message(text=f"{NOT_COVERED} {MAIN_TOPICS}", buttons=buttons_for(main_topics(res)))
+        dispatcher.utter_message(text=f"{reason} {MAIN_TOPICS}", buttons=buttons_for(main_topics(res)))
 
 
 def answer_topic(
@@ -151,7 +159,11 @@ def respond(dispatcher: CollectingDispatcher, message: Dict[str, Any], res: Reso
         return forget_thread()
     if decision.kind == "passage" and decision.passage:
         return [SlotSet("last_topic", None), *answer_passage(dispatcher, decision.passage, (), decision.alternatives)]
-    decline(dispatcher, lemmas, res)
+    if decision.unstated:  # the right section, but not the year / number / … asked for
+        reason = NOT_STATED.format(kind=decision.unstated)
+        decline(dispatcher, lemmas, res, reason=reason, first=[res.topics[name] for name in decision.alternatives])
+    else:
+        decline(dispatcher, lemmas, res)
     return forget_thread()
 
 

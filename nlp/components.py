@@ -41,6 +41,7 @@ from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import Coun
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, spmatrix, vstack
 
 from actions.safety import is_crisis
@@ -52,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 CRISIS_INTENT = "crisis"
 FALLBACK_INTENT = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
 WEIGHTS_FILE = "logistic_regression.npz"
 
 
@@ -101,6 +103,16 @@ class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
         return [None] * len(all_tokens), sentence_features
 
 
+def class_weights(labels: List[Text], factors: Dict[Text, float]) -> Dict[Text, float]:
+    """scikit-learn's "balanced" class weights (n_samples / (n_classes x class count)), times
+    ``factors`` for the classes named there."""
+    classes, counts = np.unique(labels, return_counts=True)
+    return {
+        str(c): len(labels) / (len(classes) * n) * factors.get(str(c), 1.0)
+        for c, n in zip(classes, counts, strict=True)
+    }
+
+
 def _is_sparse_sentence_feature(feature: Features) -> bool:
     return feature.attribute == TEXT and feature.is_sparse() and feature.type == FEATURE_TYPE_SENTENCE
 
@@ -118,15 +130,30 @@ def sentence_features(message: Message) -> Optional[csr_matrix]:
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
     """Rasa's logistic regression intent classifier, safe for messages without features,
-    with the inverse regularisation strength ``C`` configurable."""
+    with the inverse regularisation strength ``C`` and the weight of ``out_of_scope``
+    configurable.
+
+    Rasa balances the classes: each intent weighs the same in training, however many
+    examples it has. ``out_of_scope`` stands for everything the article does not cover, so
+    one intent's share is little: ``out_of_scope_weight`` multiplies it."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0}
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0, "out_of_scope_weight": 1.0}
 
     def __init__(self, config: Dict[Text, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
         self.clf.set_params(C=self.config["C"])
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Rasa's training, with ``out_of_scope`` weighed ``out_of_scope_weight`` times its balanced share."""
+        X, y = self._create_training_matrix(training_data)
+        if X.shape[0] == 0:
+            return self._resource
+        self.clf.set_params(class_weight=class_weights(y, {OUT_OF_SCOPE: float(self.config["out_of_scope_weight"])}))
+        self.clf.fit(X, y)
+        self.persist()
+        return self._resource
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:

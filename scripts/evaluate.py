@@ -4,7 +4,8 @@ Usage: ``make evaluate`` (or ``python -m scripts.evaluate [--file eval/dev.yml] 
 
 A reply is judged by what it quotes, as a user would judge it:
 - in scope: right when it quotes a passage of one of the accepted topics;
-- out of scope: declined when it says the article doesn't cover that and quotes no passage;
+- out of scope: declined when it says the article doesn't cover that (or doesn't give the
+  year, number … asked for) and quotes no passage;
 - crisis: handled when the safety message comes and no passage is quoted;
 - passage search: right when it quotes one of the accepted passages (or declines, when none is);
 - conversations, turn by turn in one conversation: ``topics`` / ``passages`` as above,
@@ -25,7 +26,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set
 
 import yaml
 
-from actions.answering import NOT_COVERED
+from actions.answering import NOT_COVERED, NOT_STATED_OPENING
 from actions.knowledge_base import KnowledgeBase, knowledge_base
 from actions.topics import load_topic_map
 from scripts.bot_servers import ROOT, running_bot
@@ -67,7 +68,8 @@ class Judge:
 
     @staticmethod
     def declined(reply: str, quoted: Sequence[str]) -> bool:
-        return NOT_COVERED in reply and not quoted
+        says_so = NOT_COVERED in reply or NOT_STATED_OPENING in reply
+        return says_so and not quoted
 
     def more(self, quoted: Sequence[str], before: Sequence[str]) -> bool:
         """A passage not quoted before, from the section of the last one quoted."""

@@ -69,6 +69,41 @@ def test_the_intent_classifier_reloads_from_plain_arrays_with_identical_predicti
         assert [p.name for p in directory.iterdir()] == [WEIGHTS_FILE]  # plain arrays, no pickle or skops file
 
 
+def test_out_of_scope_weighs_its_factor_times_its_balanced_share_and_other_intents_stay_balanced():
+    from nlp.components import class_weights
+
+    labels = ["out_of_scope"] * 4 + ["ask_a"] * 2 + ["ask_b"] * 6
+    weights = class_weights(labels, {"out_of_scope": 2.0})
+    # balanced: 12 examples / (3 classes x the class's count)
+    assert weights == {"out_of_scope": 2.0, "ask_a": 2.0, "ask_b": 12 / 18}
+
+
+def test_the_intent_classifier_trains_with_the_configured_out_of_scope_weight(tmp_path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from nlp.components import LogisticRegressionIntentClassifier, SentenceCountVectorsFeaturizer
+
+    texts = {"out_of_scope": ["weather today", "pizza recipe", "football score"], "ask_cost": ["nkt cost", "price"]}
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, ts in texts.items() for t in ts])
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(data)
+    context = ExecutionContext(GraphSchema({}), node_name="featurizer")
+    featurizer = SentenceCountVectorsFeaturizer.create(
+        SentenceCountVectorsFeaturizer.get_default_config(), LocalModelStorage(tmp_path), Resource("f"), context
+    )
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+    config = {**LogisticRegressionIntentClassifier.get_default_config(), "out_of_scope_weight": 3.0}
+    classifier = LogisticRegressionIntentClassifier.create(config, LocalModelStorage(tmp_path), Resource("c"), context)
+    classifier.train(data)
+    assert classifier.clf.class_weight == {"out_of_scope": 5 / 6 * 3.0, "ask_cost": 5 / 4}
+    assert list(classifier.clf.classes_) == ["ask_cost", "out_of_scope"]  # and it was fitted with them
+
+
 def test_the_classifier_reads_the_same_sentence_features_as_rasa_combines():
     import numpy as np
     import scipy.sparse
