@@ -20,6 +20,14 @@ class Body:
         ("whats the success rate of nkt", "percentage"),
         ("which country did nkt come from", "place"),
         ("how many percent of clients improve", "percentage"),
+        ("how much does one session cost in dollars", "price"),
+        ("whats the cost per session", "price"),
+        ("how long is a session, 45 or 60 min?", "time in minutes or hours"),
+        ("how many hours of training does certification take", "time in minutes or hours"),
+        ("by how much does it lower cortisol", "number"),
+        ("which university has done nkt research", "name"),
+        ("who were the authors of the study", "name"),
+        ("whats the name of the official body that certifies practitioners", "name"),
     ],
 )
 def test_a_question_for_a_fact_no_passage_states_names_its_kind(question, kind):
@@ -35,6 +43,10 @@ def test_a_question_for_a_fact_no_passage_states_names_its_kind(question, kind):
         ("how many side effects are there", "Adverse effects are rare."),
         ("what year was it developed", "It was developed in the 1980s."),
         ("what percentage of people improve", "About 60% of clients improved."),
+        ("how much does nkt cost", "It is paid out of pocket; insurance rarely covers it."),
+        ("how much is a session in dollars", "A session costs $120."),
+        ("how many minutes is a session", "A session lasts about 60 minutes."),
+        ("which university studied it", "A trial at the University of Leeds found …"),
     ],
 )
 def test_a_fact_the_passage_states_lets_it_answer(question, body):
@@ -49,10 +61,15 @@ def test_a_fact_the_passage_states_lets_it_answer(question, body):
         "is nkt 100% safe",
         "how likely is it to help me",
         "what state does chronic stress keep the nervous system in",
+        "i was in pain for hours after work, can nkt help",
     ],
 )
 def test_questions_the_article_answers_in_words_are_not_checked(question):
     assert unstated(question, [Body("It is paid out of pocket, over weeks or months.")]) is None
+
+
+def test_a_cost_question_is_not_answered_by_a_passage_that_speaks_of_no_cost():
+    assert unstated("how much does the certification course cost", [Body("It requires specific training.")]) == "cost"
 
 
 def test_nothing_to_quote_is_nothing_to_check():

@@ -284,6 +284,22 @@ def test_a_count_the_article_gives_is_answered_and_one_it_does_not_give_is_decli
     assert decision.alternatives[0] == "ask_session_content"
 
 
+def test_a_general_cost_question_is_answered_and_a_price_in_dollars_is_declined_offering_the_cost_section(res):
+    general = "how much does nkt cost"
+    decision = decide(classified(general, "ask_cost_insurance", 0.95), content_lemmas(general), res)
+    assert decision.kind == "answer"  # "payment out of pocket, as most insurance plans do not cover it"
+    dollars = "how much does one nkt session cost in dollars"
+    decision = decide(classified(dollars, "ask_cost_insurance", 0.95), content_lemmas(dollars), res)
+    assert decision.kind == "decline" and decision.unstated == "price"
+    assert decision.alternatives[0] == "ask_cost_insurance"
+
+
+def test_the_cost_of_something_a_passage_does_not_price_is_declined(res):
+    text = "how much does the nkt practitioner course cost"
+    decision = decide(classified(text, "ask_find_practitioner", 0.95), content_lemmas(text), res)
+    assert decision.kind == "decline" and decision.unstated in {"cost", "price"}
+
+
 def test_a_passage_found_by_search_is_not_quoted_for_a_percentage_it_does_not_state(res):
     text = "what percentage of people have lower cortisol after gentle touch"
     res = replace(res, passage_ranker=FixedRanker({"research-in-neuroscience-has-demonstrated-that": 0.9}))
