@@ -19,6 +19,9 @@
   nothing else in the pipeline reads features; the second pass was half of each
   featurizer's time. Labels (intents, action names), which have no sentence features, are
   featurized as Rasa does.
+- ``SmallTalkGuard``: small talk ("hi", "thanks", "are you a bot?") is answered by a
+  rule, whatever the message; one the classifier is unsure of becomes ``nlu_fallback``,
+  so that the answering action reads the whole ranking.
 - ``CrisisGuard``: whatever the classifier predicted, a message that signals a
   crisis or an emergency becomes the ``crisis`` intent (see ``actions.safety``).
 """
@@ -209,6 +212,51 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
             if message.get(INTENT) is None:
                 message.set(INTENT, {"name": FALLBACK_INTENT, "confidence": 1.0}, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class SmallTalkGuard(GraphComponent, IntentClassifier):
+    """A small-talk intent below ``threshold`` becomes ``nlu_fallback``, as Rasa's
+    ``FallbackClassifier`` does for every intent below its (lower) threshold.
+
+    Small-talk intents go straight to a rule ("I'm a bot …", "Goodbye"), so an unsure one
+    on a question ("do they check how youre progressing as you go along": bot_challenge
+    0.38, the practitioner topic 0.35) answers something nobody asked. Small talk the
+    classifier knows scores 0.7 and more; topic intents keep the lower threshold, because
+    the answering action weighs their whole ranking anyway."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"intents": [], "threshold": 0.5}
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [IntentClassifier]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SmallTalkGuard":
+        return cls(frozenset(config["intents"]), float(config["threshold"]))
+
+    def __init__(self, intents: frozenset, threshold: float) -> None:
+        self.intents = intents
+        self.threshold = threshold
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if intent.get("name") not in self.intents or intent.get("confidence", 0.0) >= self.threshold:
+                continue
+            fallback = {"name": FALLBACK_INTENT, "confidence": self.threshold}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != FALLBACK_INTENT]
+            message.set(INTENT, fallback, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [fallback] + ranking, add_to_output=True)
         return messages
 
 

@@ -166,3 +166,35 @@ def test_the_sentence_count_vectors_are_rasas_sentence_features_and_nothing_else
             (expected,) = [f for f in theirs.features if f.type == FEATURE_TYPE_SENTENCE]
             assert np.array_equal(mine.features[0].features.toarray(), expected.features.toarray())
             assert mine.features[0].features.nnz > 0
+
+
+def classified_message(text, ranking):
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message(data={"text": text})
+    message.set("intent", ranking[0])
+    message.set("intent_ranking", ranking)
+    return message
+
+
+def test_small_talk_the_classifier_is_unsure_of_becomes_a_fallback_that_keeps_the_ranking():
+    from nlp.components import SmallTalkGuard
+
+    guard = SmallTalkGuard(frozenset({"bot_challenge", "greet"}), 0.5)
+    ranking = [{"name": "bot_challenge", "confidence": 0.38}, {"name": "ask_find_practitioner", "confidence": 0.35}]
+    [message] = guard.process([classified_message("do they check how youre progressing as you go along", ranking)])
+    assert message.get("intent") == {"name": "nlu_fallback", "confidence": 0.5}
+    names = [r["name"] for r in message.get("intent_ranking")]
+    assert names == ["nlu_fallback", "bot_challenge", "ask_find_practitioner"]
+
+
+@pytest.mark.parametrize(
+    "intent, confidence",
+    [("bot_challenge", 0.72), ("ask_find_practitioner", 0.38)],  # sure small talk; an unsure topic
+)
+def test_sure_small_talk_and_unsure_topics_keep_their_intent(intent, confidence):
+    from nlp.components import SmallTalkGuard
+
+    guard = SmallTalkGuard(frozenset({"bot_challenge", "greet"}), 0.5)
+    [message] = guard.process([classified_message("r u a bot", [{"name": intent, "confidence": confidence}])])
+    assert message.get("intent")["name"] == intent
