@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TOPICS_PATH = ROOT / "data" / "article" / "topics.yml"
 TOPIC_EXAMPLES_PATH = ROOT / "data" / "nlu" / "faq.yml"
 PASSAGE_QUESTIONS_PATH = ROOT / "data" / "article" / "passage_questions.yml"
+DETAIL_QUESTIONS_PATH = ROOT / "data" / "article" / "detail_questions.yml"  # also intent examples
 
 
 @dataclass(frozen=True)
@@ -92,12 +93,23 @@ def load_topic_examples(path: Path = TOPIC_EXAMPLES_PATH) -> Dict[str, List[str]
     return examples
 
 
-def load_passage_questions(kb: KnowledgeBase, path: Path = PASSAGE_QUESTIONS_PATH) -> Dict[str, List[str]]:
-    """Questions each passage answers, in people's words (indexed with the passage for search).
+def load_passage_questions(
+    kb: KnowledgeBase, paths: Sequence[Path] = (PASSAGE_QUESTIONS_PATH, DETAIL_QUESTIONS_PATH)
+) -> Dict[str, List[str]]:
+    """Questions each passage answers, in people's words (indexed with the passage for search),
+    from each of ``paths`` in turn.
 
     An id the article no longer has stops start-up, naming the file, as for the mapping: a
     question indexed under the wrong passage would make search quote the wrong one.
     """
+    merged: Dict[str, List[str]] = {}
+    for path in paths:
+        for pid, qs in _questions_file(kb, path).items():
+            merged.setdefault(pid, []).extend(qs)
+    return merged
+
+
+def _questions_file(kb: KnowledgeBase, path: Path) -> Dict[str, List[str]]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -109,3 +121,17 @@ def load_passage_questions(kb: KnowledgeBase, path: Path = PASSAGE_QUESTIONS_PAT
     if unknown:
         raise ArticleError(f"{path}: passage ids not in {kb.source_file.name}: {', '.join(unknown)}")
     return {pid: [str(q) for q in qs or []] for pid, qs in questions.items()}
+
+
+def detail_examples(kb: KnowledgeBase, topic_map: TopicMap, path: Path = DETAIL_QUESTIONS_PATH) -> Dict[str, List[str]]:
+    """The detail questions as intent examples: each for the one topic that holds its passage
+    (a passage two topics share, or none, teaches no intent)."""
+    holders: Dict[str, List[str]] = {}
+    for topic in topic_map.topics.values():
+        for passage in topic.passages:
+            holders.setdefault(passage.id, []).append(topic.intent)
+    examples: Dict[str, List[str]] = {}
+    for pid, questions in _questions_file(kb, path).items():
+        if len(holders.get(pid, [])) == 1:
+            examples.setdefault(holders[pid][0], []).extend(questions)
+    return examples

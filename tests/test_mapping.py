@@ -1,18 +1,21 @@
 """The mapping from intents to passages stays complete and true to the article."""
 
 import json
+from functools import lru_cache
 
 import pytest
 import yaml
 
 from actions.knowledge_base import ArticleError
 from actions.topics import (
+    DETAIL_QUESTIONS_PATH,
     PASSAGE_QUESTIONS_PATH,
     TOPICS_PATH,
+    detail_examples,
     load_passage_questions,
-    load_topic_examples,
     load_topic_map,
 )
+from nlp.importer import ArticleImporter
 from scripts.bot_servers import ROOT
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
@@ -32,11 +35,13 @@ NON_TOPIC_INTENTS = {
 }
 
 
+@lru_cache(maxsize=1)
 def nlu_examples():
+    """Every intent's training examples, as rasa trains on them (data/nlu and the detail questions)."""
+    data = ArticleImporter(str(ROOT / "config.yml"), str(ROOT / "domain.yml"), [str(ROOT / "data")]).get_nlu_data()
     examples = {}
-    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
-        for intent, lines in load_topic_examples(path).items():
-            examples.setdefault(intent, []).extend(lines)
+    for message in data.intent_examples:
+        examples.setdefault(message.get("intent"), []).append(message.get("text"))
     return examples
 
 
@@ -76,7 +81,12 @@ def test_no_training_example_is_under_two_intents():
 
 
 def indexed_questions():
-    return {q.lower() for qs in yaml.safe_load(PASSAGE_QUESTIONS_PATH.read_text())["passages"].values() for q in qs}
+    return {
+        q.lower()
+        for path in (PASSAGE_QUESTIONS_PATH, DETAIL_QUESTIONS_PATH)
+        for qs in yaml.safe_load(path.read_text())["passages"].values()
+        for q in qs
+    }
 
 
 @pytest.mark.parametrize("name", ["heldout.yml", "dev.yml", "dev2.yml", "dev3.yml", "fresh.yml"])
@@ -102,7 +112,7 @@ def test_an_unknown_passage_id_among_the_indexed_questions_stops_start_up_naming
     broken = tmp_path / "passage_questions.yml"
     broken.write_text('passages:\n  no-such-passage:\n    - "what?"\n')
     with pytest.raises(ArticleError, match="no-such-passage") as error:
-        load_passage_questions(kb, broken)
+        load_passage_questions(kb, [broken])
     assert str(broken) in str(error.value)
 
 
@@ -122,3 +132,24 @@ def test_every_entity_a_topic_names_is_an_entity_ruler_id_and_names_one_topic():
     named = [e for entry in RAW_MAPPING["topics"].values() for e in entry.get("entities", [])]
     assert set(named) <= pattern_ids
     assert len(named) == len(set(named))
+
+
+def test_a_detail_question_teaches_the_one_topic_that_holds_its_passage(kb, tmp_path):
+    topic_map = load_topic_map(kb)
+    holders = {}
+    for topic in topic_map.topics.values():
+        for passage in topic.passages:
+            holders.setdefault(passage.id, []).append(topic.intent)
+    single = next(pid for pid, intents in holders.items() if len(intents) == 1)
+    shared = next(pid for pid, intents in holders.items() if len(intents) > 1)
+    unheld = next(p.id for p in kb.passages if p.id not in holders)
+    questions = tmp_path / "detail_questions.yml"
+    questions.write_text(f'passages:\n  {single}:\n    - "a"\n  {shared}:\n    - "b"\n  {unheld}:\n    - "c"\n')
+    assert detail_examples(kb, topic_map, questions) == {holders[single][0]: ["a"]}
+
+
+def test_rasa_trains_on_the_detail_questions_under_their_topics(kb):
+    examples = nlu_examples()
+    taught = detail_examples(kb, load_topic_map(kb))
+    intent, questions = next(iter(taught.items()))
+    assert set(questions) <= set(examples[intent])
