@@ -24,9 +24,10 @@ _AMOUNTS = (  # a count in figures or words, or a word that answers "how many" (
 )
 
 # kind of fact: (the question asks for it, a passage states one). Narrow on purpose: "how
-# much does it cost" and "how long does it take" are answered by the article in words
-# ("out of pocket", "over weeks or months"): only a cost passage and a figure asked for in
-# so many words ("in dollars", "in minutes") are checked.
+# much does a session cost" and "how long does it take" are answered by the article in words
+# ("out of pocket", "over weeks or months"). Checked: a price asked for in so many words ("in
+# dollars"), a cost asked of a passage that speaks of none, a session's length, a time in
+# minutes or hours, a figure ("by how much"), and names.
 # Checked in this order: "how many percent" asks for a percentage, not a number.
 _KINDS: Dict[str, Tuple[Pattern[str], Pattern[str]]] = {
     "percentage": (
@@ -37,11 +38,9 @@ _KINDS: Dict[str, Tuple[Pattern[str], Pattern[str]]] = {
         re.compile(r"\b(what|which|in what) (year|decade)\b", re.I),
         re.compile(r"\b(1[89]|20)\d\ds?\b|\b\d0s\b", re.I),
     ),
-    "price": (  # a figure asked for in so many words; "how much does it cost" is answered in words
+    "price": (  # a figure asked for in so many words; "how much does a session cost" is answered in words
         re.compile(
-            r"[$£€]|\b(in|how many) (dollars|euros|pounds|bucks)\b|\b(exact|actual) (cost|price|fee)|"
-            r"\bprice (tag|range)\b|\bcost (per|a|each) (session|visit|appointment|appt|hour)\b",
-            re.I,
+            r"[$£€]|\b(in|how many) (dollars|euros|pounds|bucks)\b|\b(exact|actual) (costs?|prices?|fees?)\b(?!-)", re.I
         ),
         re.compile(r"[$£€]|\b\d+ (dollars|euros|pounds)\b", re.I),
     ),
@@ -49,24 +48,38 @@ _KINDS: Dict[str, Tuple[Pattern[str], Pattern[str]]] = {
         re.compile(r"\bhow much\b.*\b(cost|costs|charge|charges|fees?|price)\b", re.I),
         re.compile(r"\b(cost|costs|costly|price|pay|payment|paid|fees?|insurance|afford|expensive)\b", re.I),
     ),
-    "time in minutes or hours": (  # "how long does it take" is answered ("over weeks or months")
+    "time in minutes or hours": (  # a session's length; "how long does it take" is answered ("over weeks or months")
         re.compile(
-            r"\b(how long|how many|how much time)\b.*\b(minutes?|mins?|hours?|hrs?)\b|\bin (minutes|hours)\b", re.I
+            r"\bhow (many|much) (minutes?|mins?|hours?|hrs?)\b|\bhow long\b[^.?]{0,60}\b(minutes?|mins?|hours?|hrs?)\b|"
+            r"\bhow long (is|does|do|are) (a|one|each|the|an|your) (single |typical |first |usual )?"
+            r"(nkt |neurokinetic )?(sessions?|appointments?|appts?|visits?)\b(?! (take to|to) )",
+            re.I,
         ),
         re.compile(r"\b(minutes?|mins?|hours?|hrs?)\b", re.I),
     ),
+    "figure": (  # "by how much": words like "several" or "most" are no answer
+        re.compile(r"\bby how much\b|\b(exact|actual) (numbers?|figures?|ratios?|stats?|statistics)\b", re.I),
+        re.compile(r"\d|%|\bpercent|\b(half|twice|double|triple|\w+fold)\b", re.I),
+    ),
     "number": (
-        re.compile(r"\bhow many\b(?! percent)|\bby how much\b|\b(exact|actual) (numbers?|figures?|ratio)\b", re.I),
+        re.compile(r"\bhow many\b(?! percent)", re.I),
         re.compile(rf"\b({_AMOUNTS})\b", re.I),
     ),
-    "name": (  # of an organisation or of researchers: the article names only NKT's developer
+    "name of an organisation": (  # the article names no university, institute or certifying body
         re.compile(
-            r"\b(which|what) (university|universities|institution|institute|organi[sz]ations?|association|college)\b|"
-            r"\bname of the (official )?(body|organi[sz]ation|association|institute)\b|"
-            r"\bwho (were|are|was|is) the (authors?|editors?|researchers?|scientists?)\b",
+            r"\b(which|what) (university|universities|institution|institute|organi[sz]ations?|college|hospital|"
+            r"company)\b|\bname of the (official )?(body|organi[sz]ation|association|institute)\b",
             re.I,
         ),
-        re.compile(r"\b(University|Institute|Association|Society|Council|Board|College|et al)\b|\bDr\.? [A-Z]"),
+        re.compile(r"\b(University|Institute|Association|Society|Council|Board|College|Foundation)\b"),
+    ),
+    "name": (  # of researchers or authors: the article names only NKT's developer
+        re.compile(
+            r"\b(which|what) (researchers?|scientists?)\b|\bwho (were|are|was|is) the (authors?|editors?)\b|"
+            r"\bwho (did|conducted|ran|funded|led|wrote) the (research|study|studies|trials?|paper)\b",
+            re.I,
+        ),
+        re.compile(r"\bet al\b|\bDr\.? [A-Z]|\bby [A-Z][a-z]+ [A-Z][a-z]+"),
     ),
     "place": (  # not "state": "what state is the nervous system in"
         re.compile(r"\b(what|which) (country|countries|city|cities)\b", re.I),

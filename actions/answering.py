@@ -15,7 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import retrieval
-from actions.decision import Decision, Resources, decide, resources
+from actions.decision import FALLBACK_INTENT, Decision, Resources, decide, resources
 from actions.knowledge_base import Passage
 from actions.safety import is_crisis
 from actions.topics import Topic
@@ -34,6 +34,13 @@ NOTHING_BEFORE = "Ask me a question about the article first, and I can tell you 
 END_OF_SECTION = "That's everything the section “{heading}” says."
 NONE_OF_THESE = {"title": "None of these", "payload": "/none_of_these"}
 NOT_WHAT_I_ASKED = {"title": "That's not what I asked", "payload": "/not_what_i_asked"}
+SMALL_TALK_RESPONSES = {  # as data/rules.yml answers them when the classifier is sure
+    "greet": "utter_greet",
+    "help": "utter_help",
+    "goodbye": "utter_goodbye",
+    "thanks": "utter_welcome",
+    "bot_challenge": "utter_iamabot",
+}
 MAX_SUGGESTIONS = 3
 MAX_REPAIR_WORDS = 6  # "that's not what I asked" and little more
 
@@ -148,6 +155,16 @@ class ActionAnswerQuestion(Action):
         return respond(dispatcher, message, res)
 
 
+def unsure_small_talk(message: Dict[str, Any]) -> Optional[str]:
+    """The small-talk intent the NLU was unsure of (``nlp.components.SmallTalkGuard`` made the
+    message ``nlu_fallback``), if it ranked first: a question gets a passage if search finds
+    one, a greeting still gets a greeting."""
+    if (message.get("intent") or {}).get("name") != FALLBACK_INTENT:
+        return None
+    ranking = [r.get("name") for r in message.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+    return ranking[0] if ranking and ranking[0] in SMALL_TALK_RESPONSES else None
+
+
 def respond(dispatcher: CollectingDispatcher, message: Dict[str, Any], res: Resources) -> List[EventType]:
     """Decide on the message and send the answer, the question back, or "not covered"."""
     lemmas = retrieval.content_lemmas(message.get("text") or "")
@@ -159,6 +176,12 @@ def respond(dispatcher: CollectingDispatcher, message: Dict[str, Any], res: Reso
         return forget_thread()
     if decision.kind == "passage" and decision.passage:
         return [SlotSet("last_topic", None), *answer_passage(dispatcher, decision.passage, (), decision.alternatives)]
+    small_talk = unsure_small_talk(message)
+    if small_talk and not decision.unstated:  # "hiya mate" (greet 0.42): nothing found, so greet back
+        dispatcher.utter_message(response=SMALL_TALK_RESPONSES[small_talk])
+        if small_talk in ("greet", "help"):
+            dispatcher.utter_message(text=MAIN_TOPICS, buttons=buttons_for(main_topics(res)))
+        return forget_thread()
     if decision.unstated:  # the right section, but not the year / number / … asked for
         reason = NOT_STATED.format(kind=decision.unstated)
         decline(dispatcher, lemmas, res, reason=reason, first=[res.topics[name] for name in decision.alternatives])

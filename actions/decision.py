@@ -102,8 +102,9 @@ def resources() -> Resources:
     topic_index = retrieval.Bm25Index.build(topic_docs)
     passage_lemmas = {p.id: retrieval.content_lemmas(p.body) for p in kb.passages}
     passage_index = retrieval.Bm25Index.build(list(passage_lemmas.items()))
-    # doc2query: each passage is found by the words of the questions it answers as well as
-    # its own (data/article/passage_questions.yml), bridging how people ask and how it is written
+    # doc2query: each passage is found by the words of the questions it answers as well as its
+    # own (data/article/passage_questions.yml and detail_questions.yml), bridging how people
+    # ask and how it is written
     questions = load_passage_questions(kb)
     search_index = retrieval.Bm25Index.build(
         [

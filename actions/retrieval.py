@@ -180,7 +180,7 @@ class PassageRanker(Protocol):
 class PassageClassifier:
     """Which passage answers a question: a logistic regression over lemma uni- and bigrams
     and character n-grams, trained on each passage's sentences and on the questions it
-    answers (data/article/passage_questions.yml).
+    answers (data/article/passage_questions.yml and detail_questions.yml).
 
     Why not BM25 alone: BM25 needs the question's exact lemmas. Character n-grams also
     match typos and word forms ("diffrent", "mobilisation", "ur") and the classifier

@@ -21,7 +21,8 @@
   featurized as Rasa does.
 - ``SmallTalkGuard``: small talk ("hi", "thanks", "are you a bot?") is answered by a
   rule, whatever the message; one the classifier is unsure of becomes ``nlu_fallback``,
-  so that the answering action reads the whole ranking.
+  and the answering action quotes a passage if search finds one, else replies to the small
+  talk as the rule would.
 - ``CrisisGuard``: whatever the classifier predicted, a message that signals a
   crisis or an emergency becomes the ``crisis`` intent (see ``actions.safety``).
 """
@@ -222,8 +223,10 @@ class SmallTalkGuard(GraphComponent, IntentClassifier):
 
     Small-talk intents go straight to a rule ("I'm a bot …", "Goodbye"), so an unsure one
     on a question ("do they check how youre progressing as you go along": bot_challenge
-    0.38, the practitioner topic 0.35) answers something nobody asked. Small talk the
-    classifier knows scores 0.7 and more; topic intents keep the lower threshold, because
+    0.38, the practitioner topic 0.35) answers something nobody asked. As ``nlu_fallback``
+    it goes to the answering action, which quotes a passage if passage search finds one and
+    otherwise replies to the small talk (``actions.answering.unsure_small_talk``). Small talk
+    the classifier knows scores 0.7 and more; topic intents keep the lower threshold, because
     the answering action weighs their whole ranking anyway."""
 
     @staticmethod

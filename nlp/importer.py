@@ -4,9 +4,14 @@ as examples of the intents whose topics hold their passages.
 Why: most detail questions the bot lost ("is soft tissue mobilisation part of what they do
 in nkt") were worded like a neighbouring topic, and the intent classifier was sure of that
 one. Teaching it, with one detail question per line, which topic holds each detail let it
-answer them (development sets, replayed: in scope +2, passage search and out of scope
-unchanged). The questions stay in one file, read by the action server for passage search
-and here for training, so there is one list to keep up to date.
+answer them (development sets, replayed: in scope +2; out of scope unchanged; passage
+search the same in total, −2 on eval/dev.yml and +2 on eval/dev2.yml). The questions stay in
+one file, read by the action server for passage search and here for training, so there is
+one list to keep up to date.
+
+Rasa uses the importers that config.yml names for `rasa train` and `rasa data validate`;
+`rasa test nlu` (and its cross-validation) reads the data files alone,
+without the detail questions.
 """
 
 from __future__ import annotations

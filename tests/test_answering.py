@@ -116,3 +116,24 @@ def test_an_empty_message_gets_a_prompt_for_a_question_and_the_main_topics(dispa
     [message] = dispatcher.messages
     assert message["text"].startswith("I didn't get a question")
     assert len(message["buttons"]) == len(res.topic_map.main)
+
+
+def test_a_greeting_the_classifier_was_unsure_of_is_still_greeted_when_no_passage_answers_it(dispatcher):
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "greet", "confidence": 0.42}]
+    run(ActionAnswerQuestion(), dispatcher, make_tracker("hiya mate", "nlu_fallback", 0.5, ranking))
+    greeting, topics = dispatcher.messages
+    assert greeting["response"] == "utter_greet"
+    assert topics["buttons"]  # the main topics, as after a greeting the classifier is sure of
+
+
+def test_unsure_small_talk_that_a_passage_answers_gets_the_passage(dispatcher, kb):
+    text = "do they check how youre progressing as you go along"
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "bot_challenge", "confidence": 0.38},
+        {"name": "ask_find_practitioner", "confidence": 0.35},
+    ]
+    run(ActionAnswerQuestion(), dispatcher, make_tracker(text, "nlu_fallback", 0.5, ranking))
+    [message] = dispatcher.messages
+    assert message.get("response") != "utter_iamabot"
+    assert "Source:" in message["text"]
