@@ -273,7 +273,7 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
             if not answer_types.unstated(text, topic.passages):
                 return Decision("answer", (topic,), alternatives=(decision.topics[0].intent,))
     # offer first what would have been quoted: the topic, or the topic holding the passage
-    holders = decision.topics[:1] or [topic for topic in res.topics.values() if decision.passage in topic.passages]
+    holders = decision.topics[:1] or res.topic_map.topics_holding(decision.passage.id)
     first = tuple(topic.intent for topic in holders[:1])  # the article's introduction belongs to no topic
     return Decision("decline", alternatives=(*first, *decision.alternatives), unstated=unstated)
 

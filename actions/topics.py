@@ -36,6 +36,10 @@ class TopicMap:
     topics: Dict[str, Topic]
     main: Tuple[str, ...]  # offered as buttons by greeting and help
 
+    def topics_holding(self, passage_id: str) -> List[Topic]:
+        """The topics that quote the passage (two for a few, none for the introduction)."""
+        return [topic for topic in self.topics.values() if any(p.id == passage_id for p in topic.passages)]
+
     def topic_for_entity(self, entity_id: str) -> Optional[Topic]:
         """The topic an entity names ("massage" -> the massage comparison), if any."""
         for topic in self.topics.values():
@@ -126,12 +130,9 @@ def _questions_file(kb: KnowledgeBase, path: Path) -> Dict[str, List[str]]:
 def detail_examples(kb: KnowledgeBase, topic_map: TopicMap, path: Path = DETAIL_QUESTIONS_PATH) -> Dict[str, List[str]]:
     """The detail questions as intent examples: each for the one topic that holds its passage
     (a passage two topics share, or none, teaches no intent)."""
-    holders: Dict[str, List[str]] = {}
-    for topic in topic_map.topics.values():
-        for passage in topic.passages:
-            holders.setdefault(passage.id, []).append(topic.intent)
     examples: Dict[str, List[str]] = {}
     for pid, questions in _questions_file(kb, path).items():
-        if len(holders.get(pid, [])) == 1:
-            examples.setdefault(holders[pid][0], []).extend(questions)
+        holders = topic_map.topics_holding(pid)
+        if len(holders) == 1:
+            examples.setdefault(holders[0].intent, []).extend(questions)
     return examples

@@ -216,6 +216,15 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
         return messages
 
 
+def put_first(message: Message, intent: Dict[Text, Any]) -> None:
+    """Make ``intent`` the message's intent and the first of its ranking (once), as Rasa's
+    ``FallbackClassifier`` does with ``nlu_fallback``: the rest of the ranking stays for the
+    answering action."""
+    ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != intent["name"]]
+    message.set(INTENT, intent, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class SmallTalkGuard(GraphComponent, IntentClassifier):
     """A small-talk intent below ``threshold`` becomes ``nlu_fallback``, as Rasa's
@@ -256,10 +265,7 @@ class SmallTalkGuard(GraphComponent, IntentClassifier):
             intent = message.get(INTENT) or {}
             if intent.get("name") not in self.intents or intent.get("confidence", 0.0) >= self.threshold:
                 continue
-            fallback = {"name": FALLBACK_INTENT, "confidence": self.threshold}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != FALLBACK_INTENT]
-            message.set(INTENT, fallback, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [fallback] + ranking, add_to_output=True)
+            put_first(message, {"name": FALLBACK_INTENT, "confidence": self.threshold})
         return messages
 
 
@@ -286,8 +292,5 @@ class CrisisGuard(GraphComponent, IntentClassifier):
             text = message.get(TEXT) or ""
             if text.startswith("/") or not is_crisis(text):
                 continue
-            crisis = {"name": CRISIS_INTENT, "confidence": 1.0}
-            message.set(INTENT, crisis, add_to_output=True)
-            ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != CRISIS_INTENT]
-            message.set(INTENT_RANKING_KEY, [crisis] + ranking, add_to_output=True)
+            put_first(message, {"name": CRISIS_INTENT, "confidence": 1.0})
         return messages

@@ -117,23 +117,28 @@ def classified(text, intent, confidence):
     return {"text": text, "intent": {"name": intent}, "intent_ranking": [{"name": intent, "confidence": confidence}]}
 
 
+def decided(text, intent, confidence, res):
+    """The decision on ``text`` classified as ``intent`` alone, with its own lemmas."""
+    return decide(classified(text, intent, confidence), content_lemmas(text), res)
+
+
 def test_a_detail_no_topic_names_is_found_by_passage_search(res):
     text = "which journal published research showing manual therapy improves muscle function"
-    decision = decide(classified(text, "out_of_scope", 0.45), content_lemmas(text), res)  # an unsure classifier
+    decision = decided(text, "out_of_scope", 0.45, res)  # an unsure classifier
     assert decision.kind == "passage" and decision.passage.id == "some-evidence-supports-the-underlying-principles"
 
 
 def test_a_sure_out_of_scope_is_declined_even_when_a_passage_shares_its_words(res):
     text = "best medication for stress"
-    unsure = decide(classified(text, "out_of_scope", 0.45), content_lemmas(text), res)
+    unsure = decided(text, "out_of_scope", 0.45, res)
     assert unsure.kind == "passage"  # the medication FAQ covers both words …
-    sure = decide(classified(text, "out_of_scope", 0.9), content_lemmas(text), res)
+    sure = decided(text, "out_of_scope", 0.9, res)
     assert sure.kind == "decline"  # … but a sure classifier is not overruled by shared words
 
 
 def test_a_detail_outside_the_classified_topic_is_quoted_with_the_topic_as_the_next_best(res):
     text = "can stress show up in the body as physical symptoms"
-    decision = decide(classified(text, "ask_stress_background", 0.9), content_lemmas(text), res)
+    decision = decided(text, "ask_stress_background", 0.9, res)
     assert decision.kind == "passage" and decision.passage.id == "stress-manifests-in-the-body-through"
     assert decision.passage not in res.topics["ask_stress_background"].passages
     assert decision.alternatives == ("ask_stress_background",)  # "that's not what I asked" answers it
@@ -164,7 +169,7 @@ def test_a_question_of_stop_words_alone_keeps_the_intent_classifiers_topic_howev
 
 def test_a_question_worded_like_its_topic_keeps_the_topic_answer(res):
     text = "how is nkt supposed to bring my stress down"
-    decision = decide(classified(text, "ask_how_nkt_addresses_stress", 0.97), content_lemmas(text), res)
+    decision = decided(text, "ask_how_nkt_addresses_stress", 0.97, res)
     assert decision.kind == "answer" and decision.topics[0].intent == "ask_how_nkt_addresses_stress"
 
 
@@ -276,27 +281,27 @@ def test_a_question_for_a_year_the_article_does_not_give_is_declined_offering_it
 
 def test_a_count_the_article_gives_is_answered_and_one_it_does_not_give_is_declined(res):
     sessions = "how many sessions of nkt will i need"
-    decision = decide(classified(sessions, "ask_number_of_sessions", 0.95), content_lemmas(sessions), res)
+    decision = decided(sessions, "ask_number_of_sessions", 0.95, res)
     assert decision.kind == "answer"  # "4-8 sessions"
     muscles = "how many muscles does a practitioner test in one session"
-    decision = decide(classified(muscles, "ask_session_content", 0.95), content_lemmas(muscles), res)
+    decision = decided(muscles, "ask_session_content", 0.95, res)
     assert decision.kind == "decline" and decision.unstated == "number"
     assert decision.alternatives[0] == "ask_session_content"
 
 
 def test_a_general_cost_question_is_answered_and_a_price_in_dollars_is_declined_offering_the_cost_section(res):
     general = "how much does nkt cost"
-    decision = decide(classified(general, "ask_cost_insurance", 0.95), content_lemmas(general), res)
+    decision = decided(general, "ask_cost_insurance", 0.95, res)
     assert decision.kind == "answer"  # "payment out of pocket, as most insurance plans do not cover it"
     dollars = "how much does one nkt session cost in dollars"
-    decision = decide(classified(dollars, "ask_cost_insurance", 0.95), content_lemmas(dollars), res)
+    decision = decided(dollars, "ask_cost_insurance", 0.95, res)
     assert decision.kind == "decline" and decision.unstated == "price"
     assert decision.alternatives[0] == "ask_cost_insurance"
 
 
 def test_the_cost_of_something_a_passage_does_not_price_is_declined(res):
     text = "how much does the nkt practitioner course cost"
-    decision = decide(classified(text, "ask_find_practitioner", 0.95), content_lemmas(text), res)
+    decision = decided(text, "ask_find_practitioner", 0.95, res)
     assert decision.kind == "decline" and decision.unstated in {"cost", "price"}
 
 
@@ -327,7 +332,7 @@ def test_did_you_mean_is_not_turned_into_a_decline_by_a_fact_check(res, monkeypa
     options = (res.topics["ask_realistic_expectations"], res.topics["ask_individual_variability"])
     monkeypatch.setattr(module, "_choose", lambda *args: Decision("clarify", options))
     text = "how many clients feel better"  # neither option gives a count: only a quote is checked
-    assert decide(classified(text, "ask_realistic_expectations", 0.4), content_lemmas(text), res).kind == "clarify"
+    assert decided(text, "ask_realistic_expectations", 0.4, res).kind == "clarify"
 
 
 def test_an_answer_without_the_count_asked_for_gives_way_to_a_close_topic_that_gives_it(res):

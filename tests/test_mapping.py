@@ -149,13 +149,10 @@ def test_every_entity_a_topic_names_is_an_entity_ruler_id_and_names_one_topic():
 
 def test_a_detail_question_teaches_the_one_topic_that_holds_its_passage(kb, tmp_path):
     topic_map = load_topic_map(kb)
-    holders = {}
-    for topic in topic_map.topics.values():
-        for passage in topic.passages:
-            holders.setdefault(passage.id, []).append(topic.intent)
+    holders = {p.id: [t.intent for t in topic_map.topics_holding(p.id)] for p in kb.passages}
     single = next(pid for pid, intents in holders.items() if len(intents) == 1)
     shared = next(pid for pid, intents in holders.items() if len(intents) > 1)
-    unheld = next(p.id for p in kb.passages if p.id not in holders)
+    unheld = next(pid for pid, intents in holders.items() if not intents)
     questions = tmp_path / "detail_questions.yml"
     questions.write_text(f'passages:\n  {single}:\n    - "a"\n  {shared}:\n    - "b"\n  {unheld}:\n    - "c"\n')
     assert detail_examples(kb, topic_map, questions) == {holders[single][0]: ["a"]}
@@ -163,10 +160,11 @@ def test_a_detail_question_teaches_the_one_topic_that_holds_its_passage(kb, tmp_
 
 def test_rasa_trains_on_every_detail_question_under_its_topic_and_under_no_other(kb):
     examples = nlu_examples()
-    for intent, questions in detail_examples(kb, load_topic_map(kb)).items():
+    taught = detail_examples(kb, load_topic_map(kb))
+    for intent, questions in taught.items():
         assert set(questions) <= set(examples[intent]), intent
     # a detail question that was already an example of another intent would be dropped silently
     written = {line.lower(): intent for intent, lines in written_examples().items() for line in lines}
-    for intent, questions in detail_examples(kb, load_topic_map(kb)).items():
+    for intent, questions in taught.items():
         clashes = [q for q in questions if written.get(q.lower(), intent) != intent]
         assert not clashes, f"{intent}: {clashes} are examples of another intent"
