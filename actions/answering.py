@@ -15,6 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import retrieval
+from actions.continuation import next_passage
 from actions.decision import FALLBACK_INTENT, Decision, Resources, decide, resources
 from actions.knowledge_base import Passage
 from actions.safety import is_crisis
@@ -31,7 +32,7 @@ NO_LOCAL_INFORMATION = (
 )
 CLARIFY = "I'm not sure which of these you mean. Did you mean:"
 NOTHING_BEFORE = "Ask me a question about the article first, and I can tell you more about the answer."
-END_OF_SECTION = "That's everything the section “{heading}” says."
+END_OF_SUBJECT = "That's everything the article says on “{subject}”."
 NONE_OF_THESE = {"title": "None of these", "payload": "/none_of_these"}
 NOT_WHAT_I_ASKED = {"title": "That's not what I asked", "payload": "/not_what_i_asked"}
 SMALL_TALK_RESPONSES = {  # as data/rules.yml answers them when the classifier is sure
@@ -102,18 +103,21 @@ def answer_topic(
     res: Resources,
     alternatives: Sequence[str] = (),
     local: bool = False,
+    passages: Sequence[Passage] = (),
 ) -> List[EventType]:
+    """Quote the topic's ``passages`` (default: all of them, in the mapping's order)."""
+    passages = passages or topic.passages
     related = [res.topics[name] for name in topic.related]
     if local:
         dispatcher.utter_message(text=NO_LOCAL_INFORMATION)
     dispatcher.utter_message(
-        text=quote(topic.passages),
+        text=quote(passages),
         buttons=buttons_for(related) + [NOT_WHAT_I_ASKED],
-        article_quote=quote_data(topic.passages, topic.title),
+        article_quote=quote_data(passages, topic.title),
     )
     return [
         SlotSet("last_topic", topic.intent),
-        SlotSet("quoted_passages", [p.id for p in topic.passages]),
+        SlotSet("quoted_passages", [p.id for p in passages]),
         SlotSet("alternatives", list(alternatives)),
     ]
 
@@ -170,7 +174,7 @@ def respond(dispatcher: CollectingDispatcher, message: Dict[str, Any], res: Reso
     lemmas = retrieval.content_lemmas(message.get("text") or "")
     decision: Decision = decide(message, lemmas, res)
     if decision.kind == "answer":
-        return answer_topic(dispatcher, decision.topics[0], res, decision.alternatives, decision.local)
+        return answer_topic(dispatcher, decision.topics[0], res, decision.alternatives, decision.local, decision.quoted)
     if decision.kind == "clarify":
         dispatcher.utter_message(text=CLARIFY, buttons=buttons_for(decision.topics) + [NONE_OF_THESE])
         return forget_thread()
@@ -191,32 +195,29 @@ def respond(dispatcher: CollectingDispatcher, message: Dict[str, Any], res: Reso
 
 
 class ActionTellMore(Action):
-    """ "Tell me more": the next most relevant passage of the same section, never the same one twice."""
+    """ "Tell me more": the next passage on the answer's subject (``actions.continuation``),
+    never the same one twice."""
 
     def name(self) -> Text:
         return "action_tell_more"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         res = resources()
-        quoted: List[str] = list(tracker.get_slot("quoted_passages") or [])
-        if not quoted or not res.kb.has_passage(quoted[-1]):
+        quoted = [pid for pid in tracker.get_slot("quoted_passages") or [] if res.kb.has_passage(pid)]
+        if not quoted:
             dispatcher.utter_message(text=NOTHING_BEFORE, buttons=buttons_for(main_topics(res)))
             return []
-        # the section of the answer's main passage (a topic's first); relevance to the latest one
-        section = res.kb.passage(quoted[0]).section if res.kb.has_passage(quoted[0]) else None
-        last = res.kb.passage(quoted[-1])
-        remaining = [p for p in res.kb.section_passages(section or last.section) if p.id not in quoted]
-        if not remaining:
-            topic = res.topics.get(tracker.get_slot("last_topic") or "")
+        topic = res.topics.get(tracker.get_slot("last_topic") or "")
+        following = next_passage(quoted, topic, res.kb, res.topic_map, res.similarity)
+        if following is None:
+            last = res.kb.passage(quoted[-1])
             related = [res.topics[n] for n in topic.related] if topic else []
             related = related or nearest_topics(
-                retrieval.content_lemmas(last.body), res, exclude=[t for t in [topic] if t]
+                retrieval.content_lemmas(last.body), res, exclude=[t.intent for t in [topic] if t]
             )
-            text = END_OF_SECTION.format(heading=(section or last.section).heading)
+            text = END_OF_SUBJECT.format(subject=topic.title if topic else last.section.heading)
             dispatcher.utter_message(text=f"{text} Related topics:", buttons=buttons_for(related[:MAX_SUGGESTIONS]))
             return []
-        relevance = dict(res.passage_index.scores(res.passage_index.terms(last.id)))
-        following = max(remaining, key=lambda p: relevance.get(p.id, 0.0))  # ties: article order
         return answer_passage(dispatcher, following, quoted)
 
 

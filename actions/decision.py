@@ -12,8 +12,10 @@ from functools import lru_cache
 from typing import Any, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
 
 from actions import answer_types, retrieval
+from actions.continuation import PassageSimilarity
 from actions.knowledge_base import KnowledgeBase, Passage, knowledge_base
 from actions.topics import Topic, TopicMap, load_passage_questions, load_topic_examples, load_topic_map
+from nlp.encoder import static_encoder
 
 FALLBACK_INTENT = "nlu_fallback"
 FOLLOW_UP_INTENT = "follow_up"
@@ -65,6 +67,7 @@ class Thresholds:
     ranker_weight: float = 1.0  # topic score + this x the passage ranker's probability of its likeliest passage …
     ranker_min_words: int = 3  # … for a question of at least this many content words
     fact_margin: float = 0.5  # an answer lacking the fact asked for: a candidate this close that gives it answers
+    dense_scale: float = 3.0  # the sentence encoder's weight among the passage ranker's features
 
 
 THRESHOLDS = Thresholds()
@@ -81,6 +84,7 @@ class Resources:
     search_index: retrieval.Bm25Index  # per passage: its words and the questions it answers
     passage_ranker: retrieval.PassageRanker  # which passage answers a question (passage search)
     vocabulary: FrozenSet[str]
+    similarity: PassageSimilarity  # how alike two passages are ("tell me more")
 
     @property
     def topics(self) -> Dict[str, Topic]:
@@ -112,9 +116,12 @@ def resources() -> Resources:
             for pid, lemmas in passage_lemmas.items()
         ]
     )
-    passage_ranker = retrieval.PassageClassifier.build([(p.id, p.body) for p in kb.passages], questions)
+    passage_ranker = retrieval.PassageClassifier.build(
+        [(p.id, p.body) for p in kb.passages], questions, static_encoder(), THRESHOLDS.dense_scale
+    )
     vocabulary = topic_index.vocabulary | search_index.vocabulary | _entity_vocabulary()
-    return Resources(kb, topic_map, topic_index, passage_index, search_index, passage_ranker, vocabulary)
+    similarity = PassageSimilarity.build(kb, passage_index, static_encoder())
+    return Resources(kb, topic_map, topic_index, passage_index, search_index, passage_ranker, vocabulary, similarity)
 
 
 def _entity_vocabulary() -> FrozenSet[str]:
@@ -140,12 +147,13 @@ class Decision:
     local: bool = False  # the question asked for local information the article does not have
     unstated: Optional[str] = None  # declined: the kind of fact asked for that the article does not state
     candidates: Tuple[Candidate, ...] = ()  # answered: the topic candidates it was chosen from
+    order: Tuple[Passage, ...] = ()  # answered: the topic's passages, the likeliest answer first
 
     @property
     def quoted(self) -> Tuple[Passage, ...]:
-        """What answering would quote: the topic's passages, or the passage found."""
+        """What answering would quote: the topic's passages (the likeliest first), or the passage found."""
         if self.kind == "answer":
-            return self.topics[0].passages
+            return self.order or self.topics[0].passages
         return (self.passage,) if self.kind == "passage" and self.passage else ()
 
 
@@ -271,7 +279,8 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
     for topic, support, score in decision.candidates:
         if topic not in decision.topics and support >= t.min_score and chosen - score < t.fact_margin:
             if not answer_types.unstated(text, topic.passages):
-                return Decision("answer", (topic,), alternatives=(decision.topics[0].intent,))
+                order = ordered(topic, res.passage_ranker.scores(text, lemmas))
+                return Decision("answer", (topic,), alternatives=(decision.topics[0].intent,), order=order)
     # offer first what would have been quoted: the topic, or the topic holding the passage
     holders = decision.topics[:1] or res.topic_map.topics_holding(decision.passage.id)
     first = tuple(topic.intent for topic in holders[:1])  # the article's introduction belongs to no topic
@@ -333,7 +342,17 @@ def _choose(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: T
     close = [topic for topic, s in others if abs(score - s) < t.ambiguity_margin and not _share_passages(topic, best)]
     if close and not comparisons:
         return Decision("clarify", (best, *close[: MAX_CHOICES - 1]))
-    return Decision("answer", (best,), alternatives=alternatives, local=local, candidates=tuple(ranked))
+    return Decision(
+        "answer", (best,), alternatives=alternatives, local=local, candidates=tuple(ranked), order=ordered(best, hits)
+    )
+
+
+def ordered(topic: Topic, hits: Optional[Ranking]) -> Tuple[Passage, ...]:
+    """The topic's passages, the one the passage ranker finds likeliest to answer first (ties:
+    the mapping's order): a user reads the first passage, and a question about a detail of the
+    second ("which journal …") must not open with the section's introduction."""
+    probability = dict(hits or ())
+    return tuple(sorted(topic.passages, key=lambda p: -probability.get(p.id, 0.0)))
 
 
 def _share_passages(a: Topic, b: Topic) -> bool:

