@@ -62,13 +62,30 @@ def test_tell_me_more_quotes_another_passage_of_the_same_section(dispatcher, kb)
     assert kb.passage(new).body in dispatcher.messages[0]["text"]
 
 
-def test_tell_me_more_at_the_end_of_a_section_says_so_and_offers_related_topics(dispatcher, kb):
-    section = kb.passage("is-neurokinetic-therapy-safe").section
-    quoted = [p.id for p in kb.section_passages(section)]
+def test_tell_me_more_after_an_faq_answer_continues_its_subject_not_the_next_faq_entry(dispatcher, kb):
+    quoted = ["is-neurokinetic-therapy-scientifically-proven"]
+    slots = {"last_topic": "ask_scientifically_proven", "quoted_passages": quoted}
+    events = run(ActionTellMore(), dispatcher, make_tracker("tell me more", "tell_me_more", slots=slots))
+    new = slots_of(events)["quoted_passages"][-1]
+    assert kb.passage(new).section.heading != "FAQ"  # not "How many sessions …?", the next entry
+    evidence = {p.id for p in kb.passages if p.section.heading == "Evidence and Research"} | {
+        "limited-scientific-evidence"
+    }
+    assert new in evidence
+
+
+def test_tell_me_more_quotes_the_rest_of_the_answers_topic_first(dispatcher, kb):
+    slots = {"last_topic": "ask_evidence", "quoted_passages": ["some-evidence-supports-the-underlying-principles"]}
+    events = run(ActionTellMore(), dispatcher, make_tracker("go on", "tell_me_more", slots=slots))
+    assert slots_of(events)["quoted_passages"][-1] == "while-neurokinetic-therapy-has-generated-enthusiasm"
+
+
+def test_tell_me_more_when_the_subject_has_nothing_more_says_so_and_offers_related_topics(dispatcher, kb):
+    quoted = [p.id for p in kb.passages]
     tracker = make_tracker("go on", "tell_me_more", slots={"last_topic": "ask_safety", "quoted_passages": quoted})
     run(ActionTellMore(), dispatcher, tracker)
     [message] = dispatcher.messages
-    assert message["text"].startswith("That's everything the section “FAQ” says.")
+    assert message["text"].startswith("That's everything the article says on “Is neurokinetic therapy safe?”.")
     assert message["buttons"] and not any(p.body in message["text"] for p in kb.passages)
 
 
