@@ -73,12 +73,16 @@ async def parse_all(texts: List[str], model: Path = MODEL) -> Parsed:
     return {text: (await agent.parse_message(text), content_lemmas(text)) for text in texts}
 
 
-def quoted_ids(decision: Decision) -> set:
-    if decision.kind == "answer":
-        return {p.id for p in decision.topics[0].passages}
-    if decision.kind == "passage" and decision.passage:
-        return {decision.passage.id}
-    return set()
+def first_quoted(decision: Decision) -> Optional[str]:
+    """The passage the user reads first (None: nothing quoted)."""
+    return decision.quoted[0].id if decision.quoted else None
+
+
+def accepted(case: Dict, res: Resources) -> set:
+    """The passages right first: the case's ``passages`` (or every passage of its ``topics``)."""
+    if case.get("passages"):
+        return set(case["passages"])
+    return {p.id for name in case.get("topics", []) for p in res.topics[name].passages}
 
 
 class RememberedRanker:
@@ -99,15 +103,12 @@ def score(data: Dict, parsed: Parsed, t: Thresholds, res: Optional[Resources] = 
     res = res or resources()
     right = 0
     for case in data["in_scope"]:
-        accepted = {p.id for name in case["topics"] for p in res.topics[name].passages}
-        right += bool(accepted & quoted_ids(decide(*parsed[case["text"]], res, t)))
+        right += first_quoted(decide(*parsed[case["text"]], res, t)) in accepted(case, res)
     declined = sum(decide(*parsed[text], res, t).kind == "decline" for text in data["out_of_scope"])
     searched = 0
     for case in data.get("passage_search", []):
         decision = decide(*parsed[case["text"]], res, t)
-        searched += (
-            (decision.kind == "decline") if not case["passages"] else bool(set(case["passages"]) & quoted_ids(decision))
-        )
+        searched += (decision.kind == "decline") if not case["passages"] else first_quoted(decision) in case["passages"]
     return {
         "in-scope": right / len(data["in_scope"]),
         "out-of-scope": declined / len(data["out_of_scope"]),

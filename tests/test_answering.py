@@ -5,7 +5,6 @@ import asyncio
 from conftest import make_tracker
 
 from actions.answering import NOT_COVERED, ActionAnswerQuestion, ActionOfferTopics
-from actions.retrieval import content_lemmas
 
 
 def run(action, dispatcher, tracker):
@@ -49,16 +48,6 @@ def test_out_of_scope_is_declined_with_the_nearest_covered_questions_as_buttons(
     assert all(b["payload"].startswith("/ask_") for b in message["buttons"])
     assert "/ask_cost_insurance" in [b["payload"] for b in message["buttons"]]
     assert events[0]["value"] is None
-
-
-def test_off_topic_message_with_a_confident_topic_intent_is_declined(dispatcher, kb, res):
-    text = "what's the weather in paris"
-    assert not set(content_lemmas(text)) & res.vocabulary  # no word of the article or of how people ask about it
-    tracker = make_tracker(text, "ask_what_is_nkt", 0.97)
-    run(ActionAnswerQuestion(), dispatcher, tracker)
-    [message] = dispatcher.messages
-    assert message["text"].startswith(NOT_COVERED)
-    assert not any(p.body in message["text"] for p in kb.passages)
 
 
 def test_a_button_payload_answers_its_topic(dispatcher, kb):

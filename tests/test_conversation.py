@@ -109,9 +109,7 @@ def test_close_candidates_make_a_did_you_mean_decision(res):
     ]
     message = {"text": "why do results differ so much", "intent": ranking[0], "intent_ranking": ranking}
     # only the classifier's two close candidates count: no passage search can answer instead
-    wide = Thresholds(
-        min_score=0.3, lexical_weight=0.0, ambiguity_margin=0.3, passage_over_topic=0.0, detail_ratio=float("inf")
-    )
+    wide = Thresholds(min_score=0.3, lexical_weight=0.0, ambiguity_margin=0.3, detail_sure=1.01, ranker_weight=0.0)
     decision = decide(message, content_lemmas(message["text"]), res, wide)
     assert decision.kind == "clarify"
     assert [t.intent for t in decision.topics] == ["ask_individual_variability", "ask_training_standardization"]
@@ -165,7 +163,6 @@ def test_a_passage_the_classifier_is_sure_of_outside_the_topic_answers_though_fe
     text = "at the start do they press on muscles to see which ones are weak"  # "test", "inhibited" …
     message, lemmas = classified(text, "ask_overdiagnosis", 0.95), content_lemmas(text)
     session = "during-a-typical-neurokinetic-therapy-session"
-    assert res.search_index.coverage(lemmas, session) < Thresholds().detail_coverage  # too few shared words
     decision = decide(message, lemmas, res)
     assert decision.kind == "passage" and decision.passage.id == session
     assert decision.alternatives == ("ask_overdiagnosis",)
@@ -225,29 +222,6 @@ class FixedRanker:
     def scores(self, text, lemmas):
         self.calls += 1
         return self.ranking
-
-
-def test_the_passage_ranker_weighs_in_on_the_topic_only_from_three_content_words(res):
-    ranker = FixedRanker(  # prefers the proprioception passage, not surely enough to answer it alone
-        {
-            "the-proprioceptive-system-the-bodys-awareness": 0.65,
-            "understanding-how-neurokinetic-therapy-might-reduce": 0.2,
-            "neurokinetic-therapy-practitioners-propose-that-dysfunctional": 0.15,
-        }
-    )
-    res = replace(res, passage_ranker=ranker)
-
-    def topic_for(text, t=THRESHOLDS):
-        message = ranked(text, ("ask_neuroscience", 0.7), ("ask_proprioception", 0.25))
-        decision = decide(message, content_lemmas(text), res, t)
-        assert decision.kind == "answer"
-        return decision.topics[0].intent
-
-    assert content_lemmas("muscle signal") == ["muscle", "signal"]
-    assert topic_for("muscle signal") == "ask_neuroscience"
-    assert topic_for("muscle signal", Thresholds(ranker_min_words=1)) == "ask_proprioception"  # what the gate stops
-    assert len(content_lemmas("muscle signal to the brain goes wrong")) == 4
-    assert topic_for("muscle signal to the brain goes wrong") == "ask_proprioception"
 
 
 def test_a_topic_only_the_passage_ranker_favours_is_not_answered_over_a_supported_one(res):
@@ -350,18 +324,3 @@ def test_did_you_mean_is_not_turned_into_a_decline_by_a_fact_check(res, monkeypa
     monkeypatch.setattr(module, "_choose", lambda *args: Decision("clarify", options))
     text = "how many clients feel better"  # neither option gives a count: only a quote is checked
     assert decided(text, "ask_realistic_expectations", 0.4, res).kind == "clarify"
-
-
-def test_an_answer_without_the_count_asked_for_gives_way_to_a_close_topic_that_gives_it(res):
-    text = "how many sessions before i feel less stressed"
-    # the classifier's parse; BM25 and the passage ranker prefer realistic expectations
-    message = ranked(
-        text, ("ask_number_of_sessions", 0.57), ("ask_stress_background", 0.33), ("ask_realistic_expectations", 0.03)
-    )
-    chosen = decision_without_fact_check(message, res)
-    assert chosen.kind == "answer" and chosen.topics[0].intent == "ask_realistic_expectations"  # no count there
-    decision = decide(message, content_lemmas(text), res)
-    assert decision.kind == "answer" and decision.topics[0].intent == "ask_number_of_sessions"  # "4-8 sessions"
-    assert decision.alternatives == ("ask_realistic_expectations",)
-    strict = decide(message, content_lemmas(text), res, Thresholds(fact_margin=0.0))
-    assert strict.kind == "decline" and strict.unstated == "number"  # what the margin saves

@@ -1,7 +1,7 @@
 """Passage search: the passage classifier that ranks passages, against scikit-learn and BM25."""
 
 import numpy as np
-from scipy.sparse import hstack
+from scipy.sparse import csr_matrix, hstack
 
 from actions.retrieval import content_lemmas
 
@@ -20,7 +20,8 @@ def test_the_passage_classifier_gives_exactly_scikit_learns_probabilities(res):
     words, chars = ranker.vectorizers
     for text in QUESTIONS:
         lemmas = content_lemmas(text)
-        features = hstack([words.transform([" ".join(lemmas)]), chars.transform([text])]).tocsr()
+        dense = csr_matrix(ranker.encoder.encode_many([text]) * ranker.dense_scale)  # the sentence encoder's block
+        features = hstack([words.transform([" ".join(lemmas)]), chars.transform([text]), dense]).tocsr()
         expected = dict(zip(ranker.model.classes_, ranker.model.predict_proba(features)[0], strict=True))
         scores = ranker.scores(text, lemmas)
         assert [p for _, p in scores] == sorted((p for _, p in scores), reverse=True)
