@@ -3,15 +3,14 @@
 An FAQ answer belongs to its topic: after "is it scientifically proven?" a reader wants the
 evidence passages, not the FAQ entry that happens to follow. So the next passage is chosen
 among the passages on the same subject: the rest of the answer's topic first, then the
-passages of its related topics, of the topics that share a passage with it, of its section
-(unless that is the FAQ, a list of unrelated questions) and the few passages most like what
-was quoted, by meaning and words, best first.
+passages of its section (unless that is the FAQ, a list of unrelated questions), of its
+related topics, then the few passages most like what was quoted, by meaning and words.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -20,7 +19,6 @@ from actions.knowledge_base import FAQ_HEADING, KnowledgeBase, Passage
 from actions.topics import Topic, TopicMap
 
 NEAREST_PASSAGES = 3  # passages most like the quoted one that may continue it, whatever their topic
-SAME_SECTION_BONUS = 0.3  # the article's own thread: a passage of the same (non-FAQ) section
 
 
 @dataclass(frozen=True)
@@ -59,28 +57,27 @@ def next_passage(
     topic_map: TopicMap,
     similarity: PassageSimilarity,
 ) -> Optional[Passage]:
-    """The passage that continues the answer, or None when the subject has nothing more."""
+    """The passage that continues the answer, or None when the subject has nothing more.
+
+    In tiers, each tried only when the one before has nothing left: the rest of the topic;
+    the section of the answer's first passage (not the FAQ); the related topics; the passages
+    most like the last one quoted. Within a tier, the passage most like the last one quoted comes first."""
     if not quoted:
         return None
     last = kb.passage(quoted[-1])
-    own = [p for p in (topic.passages if topic else ()) if p.id not in quoted]
-    if own:
-        return own[0]
-    candidates: Dict[str, float] = {}
-    nearby = similarity.nearest(last.id)
-    score = dict(nearby)
+    score = dict(similarity.nearest(last.id))
     subject = [topic] if topic else topic_map.topics_holding(last.id)
     related = [topic_map.topics[name] for t in subject for name in t.related if name in topic_map.topics]
-    sharing = [t for pid in quoted for t in topic_map.topics_holding(pid)]
-    for t in [*related, *sharing]:
-        for p in t.passages:
-            candidates[p.id] = score.get(p.id, 0.0)
-    if last.section.heading != FAQ_HEADING:
-        for p in kb.section_passages(last.section):
-            candidates[p.id] = score.get(p.id, 0.0) + SAME_SECTION_BONUS
-    for pid, s in nearby[:NEAREST_PASSAGES]:
-        candidates.setdefault(pid, s)
-    remaining = [(pid, s) for pid, s in candidates.items() if pid not in quoted]
-    if not remaining:
-        return None
-    return kb.passage(max(remaining, key=lambda item: item[1])[0])
+    main = kb.passage(quoted[0]).section  # the section of the answer's first passage
+    section = kb.section_passages(main) if main.heading != FAQ_HEADING else []
+    tiers = [
+        [p.id for t in subject for p in t.passages],
+        [p.id for p in section],
+        [p.id for t in related for p in t.passages],
+        [pid for pid, _ in similarity.nearest(last.id)[:NEAREST_PASSAGES]],
+    ]
+    for tier in tiers:
+        remaining = [pid for pid in dict.fromkeys(tier) if pid not in quoted]
+        if remaining:
+            return kb.passage(max(remaining, key=lambda pid: score.get(pid, 0.0)))
+    return None
