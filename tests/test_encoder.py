@@ -1,0 +1,76 @@
+"""The sentence encoder: offline, meaningful, cheap; its Rasa featurizer; and how replies are scored."""
+
+import numpy as np
+import pytest
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from nlp.dense import SentenceEncoderFeaturizer
+from nlp.encoder import StaticEncoder, TransformerEncoder, model_dir, static_encoder
+from scripts.evaluate import Judge
+
+
+@pytest.fixture(scope="module")
+def encoder() -> StaticEncoder:
+    return static_encoder()
+
+
+def test_the_weights_come_from_the_installed_wheel_not_a_hub(encoder):
+    assert (model_dir() / "model.safetensors").is_file()
+    assert "site-packages" in str(model_dir())
+
+
+def test_messages_are_unit_vectors_and_an_empty_one_is_zero(encoder):
+    vector = encoder.encode("how much does nkt cost")
+    assert vector.shape == (384,) and np.isclose(np.linalg.norm(vector), 1.0)
+    assert not encoder.encode("").any()
+
+
+def test_a_synonym_the_article_never_uses_is_nearer_its_topic_than_an_unrelated_one(encoder):
+    cbt = encoder.encode("cognitive behavioral therapy for anxiety")
+    assert encoder.encode("talk therapy for anxiety") @ cbt > encoder.encode("the weather in paris") @ cbt
+    price = encoder.encode("how much does it cost")
+    assert encoder.encode("is it expensive") @ price > encoder.encode("who developed it") @ price
+
+
+def test_the_distilled_encoder_mostly_agrees_with_the_transformer_on_which_sentence_is_nearer(encoder):
+    """Distilling loses context: on "do they crack your back" it prefers banana bread to a spinal
+    adjustment (the transformer does not). It must still agree on most such choices."""
+    triplets = [
+        ("do they crack your back", "chiropractic spinal adjustment", "a recipe for banana bread"),
+        ("talk therapy for anxiety", "cognitive behavioral therapy", "the weather in paris"),
+        ("is it covered by insurance", "paying out of pocket for treatment", "who developed the method"),
+        ("how many appointments will i need", "the number of sessions", "muscle testing"),
+        ("does touch lower the stress hormone", "massage reduces cortisol", "finding a practitioner"),
+        ("is there proof it works", "scientific evidence and research", "corrective exercises at home"),
+    ]
+    transformer = TransformerEncoder()
+    agree = 0
+    for sentences in triplets:
+        full, static = transformer.encode(list(sentences)), encoder.encode_many(list(sentences))
+        assert full[0] @ full[1] > full[0] @ full[2]  # the reference gets every one right
+        agree += bool(static[0] @ static[1] > static[0] @ static[2])
+    assert agree >= len(triplets) - 1
+
+
+def test_the_featurizer_adds_one_scaled_dense_sentence_feature_and_none_to_an_empty_message():
+    featurizer = SentenceEncoderFeaturizer({**SentenceEncoderFeaturizer.get_default_config(), "scale": 2.0}, "dense")
+    message, empty = Message({TEXT: "is nkt safe"}), Message({TEXT: "   "})
+    featurizer.process([message, empty])
+    [feature] = [f for f in message.features if f.is_dense()]
+    assert feature.type == "sentence" and feature.features.shape == (1, 384)
+    assert np.isclose(np.linalg.norm(feature.features), 2.0)
+    assert not empty.features
+
+
+def test_a_reply_is_right_only_when_its_first_quoted_passage_answers(kb):
+    judge = Judge(kb)
+    opening, detail = (
+        kb.passage("while-neurokinetic-therapy-has-generated-enthusiasm"),
+        kb.passage("some-evidence-supports-the-underlying-principles"),
+    )
+    reply = f"{opening.body}\n\n{detail.body}\n\nSource: Evidence and Research"
+    assert judge.quoted(reply) == [opening.id, detail.id]  # in the order the user reads them
+    case = {"text": "which journal published the cortisol study", "passages": [detail.id]}
+    assert judge.quoted(reply)[0] not in judge.accepted(case)
+    assert judge.quoted(f"{detail.body}\n\n{opening.body}")[0] in judge.accepted(case)
