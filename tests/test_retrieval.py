@@ -20,7 +20,7 @@ def test_the_passage_classifier_gives_exactly_scikit_learns_probabilities(res):
     words, chars = ranker.vectorizers
     for text in QUESTIONS:
         lemmas = content_lemmas(text)
-        dense = csr_matrix(ranker.encoder.encode_many([text]) * ranker.dense_scale)  # the sentence encoder's block
+        dense = csr_matrix(ranker.project(ranker.encoder.encode_many([text])))  # the sentence encoder's block
         features = hstack([words.transform([" ".join(lemmas)]), chars.transform([text]), dense]).tocsr()
         expected = dict(zip(ranker.model.classes_, ranker.model.predict_proba(features)[0], strict=True))
         scores = ranker.scores(text, lemmas)
