@@ -24,6 +24,7 @@ from typing import List
 
 _PEOPLE = (
     r"(?:friend|mate|sister|brother|sis|bro|mum|mom|mother|dad|father|son|daughter|kid|child|partner|"
+    r"carer|caregiver|stepdad|stepmum|stepmom|stepfather|stepmother|step\w+|teacher|coach|boss|"
     r"husband|wife|boyfriend|girlfriend|bf|gf|colleague|coworker|flatmate|roommate|cousin|aunt|uncle|"
     r"grandma|grandad|grandpa|nan|niece|nephew|teen|someone|he|she|they)"
 )
@@ -48,31 +49,36 @@ _SUICIDE = [
     r"\b(no|any|see\s+no|what'?s\s+the|whats\s+the|what\s+is\s+the)\s+(point|reason)\s+(in\s+|of\s+|to\s+)?"
     r"(liv(e|ing)|life|going\s+on|being\s+alive|any\s+of\s+it|it\s+all|anything|carrying\s+on)\b",
     r"\b(can'?t|cannot|can\s+not)\s+(go\s+on|do\s+this\s+any\s*more|take\s+(it|this)\s+any\s*more|keep\s+going)\b",
-    r"\bbetter\s+off\s+(dead|without\s+me|if\s+i\s+(was|were)n'?t\s+here)\b",
+    r"\bbetter\s+off\s+(dead|without\s+me|if\s+i\s+(was|were)(n'?t|\s+not)\s+(here|around|alive))\b",
     r"\btired\s+of\s+(being\s+alive|living|life|existing)\b",
     r"\b(sleep|go\s+to\s+sleep|close\s+my\s+eyes)\s+and\s+(not|never)\s+wake\s+up\b",
     r"\bnot\s+wake\s+up\b",
+    r"\b(didn'?t|did\s+not|never)\s+wake\s+up\s+(again|tomorrow)\b",
     r"\b(can'?t|cannot|don'?t)\s+see\s+(a|any)\s+future\b",
     r"\bwon'?t\s+be\s+(around|here)\s+(much\s+longer|for\s+long|any\s*more|tomorrow|next\s+week)\b",
+    r"\b(i|ill|i'll|i\s+will)\s+(not\s+)?be\s+(around|here)\s+(much\s+longer|for\s+much\s+longer)\b",
     r"\b(giv(e|ing)|gave)\s+(away\s+)?(all\s+)?(my|of\s+my)\s+(things|stuff|belongings|possessions)\s*(away)?\b",
-    r"\b(goodbye|farewell|suicide)\s+(letters?|notes?)\b",
+    r"\b(goodbye|farewell|suicide)\s+(letters?|notes?|messages?|posts?|texts?|videos?)\b",
     r"\bwish\s+i\s+(was|were)\s+(dead|never\s+born|gone)\b",
-    r"\bdisappear\s+(forever|for\s+good)\b",
-    r"\b(hurt|harm|cut)\s+(him|her|them)sel(f|ves)\b",
+    r"\bdisappear(ing)?\s+(forever|for\s+good)\b",
+    r"\b(hurt|hurting|harm|harming|cut|cutting|burn|burning)\s+(him|her|them)sel(f|ves)\b",
     r"\b(goodbye\s+forever|final\s+goodbye|last\s+goodbye)\b",
     r"\bsee\s+the\s+point\s+(of|in)\s+(living|life|going\s+on|carrying\s+on)\b",
     r"\bdone\s+with\s+(life|living|it\s+all)\b",
     r"\bthink\s+i'?m\s+dying\b",
+    r"\b(just\s+)?a\s+burden\s+(on|to)\s+(everyone|everybody|my\s+family|them|people)\b",
 ]
 # Asking for a method or a lethal amount.
 _METHOD = [
     r"\b(lethal|fatal|deadly|toxic)\s+(dose|amount|overdose|quantity)\b",
-    r"\bhow\s+(much|many)\b[^.?!]{0,40}\b(kill|die|lethal|fatal|not\s+wake|overdose)\b",
+    r"\bhow\s+(much|many|high|far|long|deep)\b[^.?!]{0,50}\b(kill|die|lethal|fatal|deadly|not\s+wake|overdose)\b",
+    r"\b(would|will|could)\s+be\s+(deadly|lethal|fatal)\b",
+    r"\bcut\b[^.?!]{0,25}\bwrists?\b|\bwrists?\b[^.?!]{0,25}\bcut\b",
     r"\b(dose|amount|many|much)\b[^.?!]{0,40}\b(is|are|be)\s+(lethal|fatal|deadly)\b",
     r"\b(painless|quickest|easiest|best|quick)\s+(way|ways|method)\s+to\s+(die|go|end\s+it)\b",
     r"\b(would|will|could|can|to)\s+kill\s+(someone|somebody|a\s+person|me|myself|you|a\s+man|a\s+woman)\b",
     r"\b(high|tall)\s+enough\s+to\s+jump\b",
-    r"\bjump(ing)?\s+(off|from|in\s+front\s+of)\s+(a|the|my)?\s*(bridge|roof|building|cliff|balcony|train|car)\b",
+    r"\bjump(ing)?\s+(off|from|in\s+front\s+of)\s+(a|the|my|his|her|their)?\s*(bridge|roof|building|cliff|balcony|train|car)\b",
     r"\bstockpil\w*\b",
 ]
 # Events that are a crisis as they happen, not as history.
@@ -85,6 +91,8 @@ _HAPPENING = [
     r"a\s+(whole\s+)?bottle\s+of|the\s+(whole|entire)|a\s+whole|all|extra|double|a\s+few\s+extra)\b"
     r"[^.?!]{0,30}" + _DRUGS,
     r"\bgot\s+into\s+(my|the|his|her)\s+" + _DRUGS,
+    r"\b(ate|eaten|swallowed|drank|drunk)\b[^.?!]{0,30}\b(dishwasher|laundry|washing\s+machine|detergent|bleach|"
+    r"button\s+batter\w+|batter(y|ies)|magnets?)\b",
     r"\b(drank|swallowed|ate)\s+(some\s+)?(bleach|poison|antifreeze|weed\s*killer|detergent)\b",
     r"\bpoison(ed|ing)\b",
     # self-harm
@@ -93,11 +101,13 @@ _HAPPENING = [
     r"scratch(ing)?)\s+my\s*self\b",
     r"\bcutting\s+(again|my\s+(arms?|wrists?|legs?|thighs?))\b",
     r"\b(bang|banging|hit|hitting)\s+my\s+head\s+(on|against)\b",
-    r"\buntil\s+it\s+bleeds\b",
+    r"\b(until|till|til)\s+(it|they|i)\s+(bleeds?|bled)\b",
+    r"\burge\s+to\s+(cut|hurt|harm|burn)\b",
     # the heart, breathing, collapse, bleeding
     r"\bchest\s+(pain|pains|tightness|pressure|hurts)\b",
     r"\bchest\s+(is|feels)\s+(really\s+|very\s+|so\s+)?(tight|hurting|heavy|crushing)\b",
-    r"\bpain\s+in\s+my\s+chest\b",
+    r"\b(pain|pressure|tightness)\s+in\s+(my|his|her|their)\s+chest\b",
+    r"\bclutch\w*\s+(my|his|her|their|at\s+(my|his|her|their))\s+chest\b",
     r"\b(lips|face|skin)\s+(are|is)?\s*(going|turning|gone|went)\s+blue\b",
     r"\bworst\s+headache\b",
     r"\bcrushing\s+(pain|feeling)\b",
@@ -108,19 +118,23 @@ _HAPPENING = [
     r"\bcan'?t\s+(catch|get)\s+my\s+breath\b",
     r"\bcan'?t\s+get\s+(any\s+)?air\b",
     r"\bthroat\s+(is\s+)?(closing|swelling|tight)\b",
-    r"\b(choking|anaphyla\w*|allergic\s+reaction)\b",
+    r"\b(choking|anaphyla\w*|allergic\s+reaction|asthma\s+attack)\b",
+    r"\binhaler\s+(isn'?t|is\s+not|not)\s+(working|helping)\b",
+    r"\b(hit|banged|bashed)\s+(my|his|her|their)\s+head\b[^.?!]{0,40}\b(confused|bleeding|dizzy|vomit\w*|"
+    r"being\s+sick|blacked\s+out|won'?t\s+wake)\b",
     r"\b(passed|passing|pass)\s+out\b",
     r"\b(fainted|collapsed|unconscious|unresponsive)\b",
     r"\b(won'?t|will\s+not|can'?t)\s+wake\s+(him|her|them|up)\b",
     r"\bnot\s+respond(ing)?\b",
     r"\b(seizure|fitting|convuls\w*)\b",
     r"\b(severe|heavy)\s+bleeding\b",
-    r"\bbleeding\s+(heavily|a\s+lot|badly|won'?t\s+stop|and\s+it\s+won'?t\s+stop)\b",
+    r"\bbleeding\s+(heavily|a\s+lot|loads|lots|badly|won'?t\s+stop|and\s+it\s+won'?t\s+stop)\b",
+    r"\bblood\s+(won'?t|will\s+not|doesn'?t|does\s+not)\s+stop\b|\b(won'?t|will\s+not)\s+stop\s+bleeding\b",
     r"\bbone\s+(is\s+)?sticking\s+out\b",
     # stroke signs (FAST)
     r"\bstroke\b",
     r"\bface\s+(is\s+)?(droop\w*|sagging)\b",
-    r"\b(face|arm|leg|side)\b(\s+\w+){0,2}\s+(went|gone|going|is|has\s+gone)\s+(weak|numb|limp|dead|floppy|droopy)\b",
+    r"\b(face|arm|leg|side|body)\b(\s+\w+){0,2}\s+(went|gone|going|is|has\s+gone)\s+(weak|numb|limp|dead|floppy|droopy)\b",
     r"\b(slurr\w*|talking\s+gibberish|can'?t\s+speak\s+properly|words\s+(are\s+)?coming\s+out\s+wrong)\b",
     # a panic attack now
     r"\bpanic\s+attack\b[^.?!]{0,20}\b(now|rn|right\s+now|help|happening|can'?t\s+stop)\b",
@@ -130,15 +144,16 @@ _HAPPENING = [
     r"\bcan'?t\s+stop\s+(shaking|panicking)\b",
     r"\blosing\s+control\b[^.?!]{0,15}\b(now|rn)\b",
     # abuse and danger
-    r"\b" + _PEOPLE + r"\b(\s+\w+){0,3}\s+(hits|hit|beats|beat|hurts|chokes|choked|strangled|strangles|kicks|"
-    r"punches|slaps|rapes?|raped|assault\w*|abuses|abused)\s+me\b",
+    r"\b" + _PEOPLE + r"\b(\s+\w+){0,5}\s+(hits|hit|beats|beat|hurts|chokes|choked|strangled|strangles|kicks|"
+    r"punches|slaps|shoves|pushes|grabs|touches|rapes?|raped|assault\w*|abuses|abused)\s+me\b",
+    r"\b(says?|said|told\s+me)\s+not\s+to\s+tell\s+(anyone|anybody|mum|mom|dad|my)\b",
     r"\b(threaten\w*)\s+to\s+(hurt|kill)\s+(me|us|my)\b",
     r"\b(domestic|sexual)\s+(abuse|violence)\b",
     r"\bbeing\s+(abused|hit|beaten|hurt)\b",
     r"\b(won'?t|doesn'?t|does\s+not|will\s+not)\s+let\s+me\s+(leave|go\s+out|see\s+(my|anyone))\b",
     r"\btakes?\s+my\s+phone\s+(off|away\s+from)\s+me\b",
     r"\b(going\s+to|gonna)\s+hurt\s+(me|us)\b",
-    r"\b(says?|said|saying)\s+(he|she|they)('?s|\s+is|'?re|\s+are|'?ll|\s+will)\s+(going\s+to\s+|gonna\s+)?(hurt|kill)\b",
+    r"\b(says?|said|saying)\s+(he|she|they)('?s|\s+is|'?re|\s+are|'?ll|\s+will|'?d|\s+would)\s+(going\s+to\s+|gonna\s+)?(hurt|kill)\b",
     r"\bi'?m\s+not\s+safe\b|\bi\s+am\s+not\s+safe\b",
     r"\bbreaking\s+in(to)?\b",
     r"\b(not|don'?t\s+feel)\s+safe\s+(at\s+home|with\s+(him|her|them|my))\b",
@@ -165,11 +180,12 @@ _ASKING_ABOUT = re.compile(
     r"\bprone\s+to\b|\b(get|gets|getting|had|have)\s+(panic\s+attacks|seizures|strokes)\b"
 )
 _ASKED_ABOUT_EVENT = re.compile(
-    r"heart\s+attack|stroke|seizure|fitting|convuls|panic|overdos|od'?d|self[\s-]?harm|poison", re.IGNORECASE
+    r"heart\s+attack|stroke|seizure|fitting|convuls|panic|overdos|od'?d|self[\s-]?harm|poison|asthma", re.IGNORECASE
 )
 # Words about suicide that name a cause or a job, not a thought.
 _NOT_A_THOUGHT = re.compile(
-    r"\bsuicide\s+(prevention|awareness|helpline|hotline|line|crisis\s+line|training|research|statistics|rates?)\b"
+    r"\bsuicide\s+(prevention|awareness|helpline|hotline|line|crisis\s+line|training|research|statistics|rates?)\b|"
+    r"\boverdos\w*\s+on\s+(coffee|caffeine|sugar|chocolate|netflix|tv|work)\b"
 )
 # A sign that it is happening now ("now" after "clean", "fine" … says the opposite).
 _NOW = re.compile(

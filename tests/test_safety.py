@@ -35,6 +35,11 @@ from actions.safety import is_crisis
         "having a panic attack right now and cant breathe",
         "my husband hits me when he's stressed",
         "I had a heart attack last year and now I have chest pain again",
+        "my stepmum grabs me and pushes me around when she's angry",
+        "pretty sure my son has been cutting himself",
+        "sliced my finger and the blood won't stop",
+        "the baby swallowed a button battery",
+        "i feel like a burden to my family",
     ],
 )
 def test_crisis_messages_are_recognised(text):
@@ -62,6 +67,8 @@ def test_crisis_messages_are_recognised(text):
         "i work on a suicide prevention line and the stress is a lot. how many sessions would i need",
         "my dad had a stroke a few years ago and recovered, can he try nkt",
         "does neurokinetic therapy do anything for an odd gait",
+        "overdosed on caffeine this morning haha, can nkt calm me down",
+        "will you be around much longer today? i have more questions",
     ],
 )
 def test_questions_about_the_article_are_not_crises(text):
