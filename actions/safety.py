@@ -67,12 +67,24 @@ _SUICIDE = [
     r"\bdone\s+with\s+(life|living|it\s+all)\b",
     r"\bthink\s+i'?m\s+dying\b",
     r"\b(just\s+)?a\s+burden\s+(on|to)\s+(everyone|everybody|my\s+family|them|people)\b",
+    r"\bmade\s+(my\s+)?peace\s+with\s+(things|it\s+all|everything|dying)\b",
+    r"\b(cope|manage|be\s+fine|be\s+better)\s+(fine\s+|better\s+)?without\s+me\b",
+    r"\b(nobody|no\s+one|noone)\s+(would|will)\s+(miss|notice)\s+(me|him|her|them)\b",
+    r"\bwon'?t\s+be\s+(around|here|alive)\s+(by|after|for|in)\b",
+    r"\bnot\s+(planning\s+on|going\s+to\s+be)\s+(sticking|being)\s+around\b",
+    r"\b(wasn'?t|weren'?t|was\s+not)\s+here\s+any\s*more\b",
+    r"\bwho\s+gets\s+my\s+(cat|dog|pets?|things|stuff|money)\b",
+    r"\b(saying|said|says|text\w*\s+me)\s+goodbye\b[^.?!]{0,40}\bnot\s+answering\b",
+    r"\b(got|has|have|bought)\s+a\s+rope\b",
 ]
 # Asking for a method or a lethal amount.
 _METHOD = [
     r"\b(lethal|fatal|deadly|toxic)\s+(dose|amount|overdose|quantity)\b",
     r"\bhow\s+(much|many|high|far|long|deep)\b[^.?!]{0,50}\b(kill|die|lethal|fatal|deadly|not\s+wake|overdose)\b",
     r"\b(would|will|could)\s+be\s+(deadly|lethal|fatal)\b",
+    r"\b(wouldn'?t|would\s+not|won'?t)\s+survive\b",
+    r"\bstop\s+my\s+(own\s+)?(breathing|heart)\b",
+    r"\b(paracetamol|pills|tablets|meds)\s+(with|and)\s+(alcohol|vodka|wine|booze)\b",
     r"\bcut\b[^.?!]{0,25}\bwrists?\b|\bwrists?\b[^.?!]{0,25}\bcut\b",
     r"\b(dose|amount|many|much)\b[^.?!]{0,40}\b(is|are|be)\s+(lethal|fatal|deadly)\b",
     r"\b(painless|quickest|easiest|best|quick)\s+(way|ways|method)\s+to\s+(die|go|end\s+it)\b",
@@ -103,6 +115,8 @@ _HAPPENING = [
     r"\b(bang|banging|hit|hitting)\s+my\s+head\s+(on|against)\b",
     r"\b(until|till|til)\s+(it|they|i)\s+(bleeds?|bled)\b",
     r"\burge\s+to\s+(cut|hurt|harm|burn)\b",
+    r"\b(punch\w*|hit\w*)\s+walls?\b[^.?!]{0,30}\bbleed\w*",
+    r"\bwant\s+to\s+(cut|burn|hurt)\s+my\s+(arms?|legs?|wrists?|skin|body)\b",
     # the heart, breathing, collapse, bleeding
     r"\bchest\s+(pain|pains|tightness|pressure|hurts)\b",
     r"\bchest\s+(is|feels)\s+(really\s+|very\s+|so\s+)?(tight|hurting|heavy|crushing)\b",
@@ -111,12 +125,17 @@ _HAPPENING = [
     r"\b(lips|face|skin)\s+(are|is)?\s*(going|turning|gone|went)\s+blue\b",
     r"\bworst\s+headache\b",
     r"\bcrushing\s+(pain|feeling)\b",
+    r"\b(sitting|pressing|pushing)\s+on\s+my\s+chest\b|\bband\s+(a?round|across)\s+my\s+chest\b",
+    r"\b(faint|fainting)\s+and\s+dizzy\b|\bdizzy\s+and\s+faint\b",
+    r"\bcan'?t\s+see\s+out\s+of\s+one\s+eye\b|\b(leg|legs|arm)\s+(just\s+)?gave\s+way\b",
     r"\bpain\s+(spreading|radiating|going|shooting)\s+(down|to|into|up)\s+(my|his|her)\s+(left\s+)?(arm|jaw|neck)\b",
     r"\bheart\s+attack\b",
     r"\b(can'?t|cannot|can\s+not|unable\s+to|struggling\s+to|hard\s+to)\s+breathe?\b",
     r"\b(not|stopped|isn'?t|is\s+not)\s+breathing\b",
     r"\bcan'?t\s+(catch|get)\s+my\s+breath\b",
-    r"\bcan'?t\s+get\s+(any\s+)?air\b",
+    r"\b(can'?t|struggling\s+to|hard\s+to)\s+get\s+(any\s+)?air\b",
+    r"\bbreathing\s+is\s+(getting\s+)?(hard|difficult|harder)\b",
+    r"\b(tongue|lips?|throat|face)\s+(\w+\s+)?(swelling|swelled|swollen)\b",
     r"\bthroat\s+(is\s+)?(closing|swelling|tight)\b",
     r"\b(choking|anaphyla\w*|allergic\s+reaction|asthma\s+attack)\b",
     r"\binhaler\s+(isn'?t|is\s+not|not)\s+(working|helping)\b",
@@ -129,6 +148,7 @@ _HAPPENING = [
     r"\b(seizure|fitting|convuls\w*)\b",
     r"\b(severe|heavy)\s+bleeding\b",
     r"\bbleeding\s+(heavily|a\s+lot|loads|lots|badly|won'?t\s+stop|and\s+it\s+won'?t\s+stop)\b",
+    r"\bblood'?s?\s+(is\s+)?(pouring|spurting|gushing|soaking)\b|"
     r"\bblood\s+(won'?t|will\s+not|doesn'?t|does\s+not)\s+stop\b|\b(won'?t|will\s+not)\s+stop\s+bleeding\b",
     r"\bbone\s+(is\s+)?sticking\s+out\b",
     # stroke signs (FAST)
@@ -138,8 +158,9 @@ _HAPPENING = [
     r"\b(slurr\w*|talking\s+gibberish|can'?t\s+speak\s+properly|words\s+(are\s+)?coming\s+out\s+wrong)\b",
     # a panic attack now
     r"\bpanic\s+attack\b[^.?!]{0,20}\b(now|rn|right\s+now|help|happening|can'?t\s+stop)\b",
-    r"\b(having|in\s+the\s+middle\s+of|in)\s+a\s+panic\s+attack\b",
+    r"\b(having|in\s+the\s+middle\s+of|in)\s+a\s+panic\s+attack\b|\bmid\s+panic\s+attack\b",
     r"\bhyperventilat\w*",
+    r"\b(massive|huge|bad|full[\s-]blown)\s+panic\s+attack\b[^.?!]{0,40}\b(can'?t|cannot)\b",
     r"\bfreaking\s+out\s+(rn|right\s+now|now)\b",
     r"\bcan'?t\s+stop\s+(shaking|panicking)\b",
     r"\blosing\s+control\b[^.?!]{0,15}\b(now|rn)\b",
@@ -153,9 +174,13 @@ _HAPPENING = [
     r"\b(won'?t|doesn'?t|does\s+not|will\s+not)\s+let\s+me\s+(leave|go\s+out|see\s+(my|anyone))\b",
     r"\btakes?\s+my\s+phone\s+(off|away\s+from)\s+me\b",
     r"\b(going\s+to|gonna)\s+hurt\s+(me|us)\b",
+    r"\b(hurt|harm)\s+(the|my|our)\s+(kids|children|baby|son|daughter)\b",
     r"\b(says?|said|saying)\s+(he|she|they)('?s|\s+is|'?re|\s+are|'?ll|\s+will|'?d|\s+would)\s+(going\s+to\s+|gonna\s+)?(hurt|kill)\b",
     r"\bi'?m\s+not\s+safe\b|\bi\s+am\s+not\s+safe\b",
     r"\bbreaking\s+in(to)?\b",
+    r"\b(smashing|breaking)\s+(things|stuff|the\s+place)\b[^.?!]{0,30}\b(scared|afraid|terrified)\b|"
+    r"\b(hiding|hid)\b[^.?!]{0,30}\b(scared|afraid|terrified)\b",
+    r"\bthreatened\s+me\s+with\s+a\s+(knife|gun|weapon)\b|\b(don'?t|do\s+not)\s+feel\s+safe\b",
     r"\b(not|don'?t\s+feel)\s+safe\s+(at\s+home|with\s+(him|her|them|my))\b",
     r"\bscared\s+(to\s+go\s+home|(he|she|they)('?ll|\s+will)\s+(hurt|kill))\b",
     # other emergencies
@@ -163,6 +188,8 @@ _HAPPENING = [
     r"\b(this\s+is|it'?s|medical)\s+an?\s+emergency\b",
     r"\b(there'?s|there\s+is)\s+a\s+fire\b",
     r"\bon\s+fire\b",
+    r"\brash\s+that\s+(doesn'?t|does\s+not|won'?t)\s+fade\b",
+    r"\bclimbing\s+on\s+the\s+(balcony|window|railing|rail)\b",
     r"\b(hit|knocked\s+down)\s+by\s+a\s+(car|bus|truck|van)\b",
 ]
 # Told as history or as someone's work: not a crisis now, unless a sign of danger now comes too.
@@ -170,7 +197,7 @@ _HISTORY = re.compile(
     r"\b(\d+|a\s+few|few|some|many|two|three|four|five|ten)\s+(years?|yrs?|months?|mos?)\s+(ago|clean|free)\b|"
     r"\byears\s+ago\b|\blast\s+(year|month)\b|\bused\s+to\b|\bin\s+the\s+past\b|\bhistory\s+of\b|"
     r"\brecovered\b|\bsurviv\w+\b|\bback\s+in\s+\d{4}\b|\bas\s+a\s+(kid|child|teen(ager)?)\b|"
-    r"\b(we|i)\s+(see|treat|deal\s+with|work\s+with)\b"
+    r"\b(we|i)\s+(see|treat|deal\s+with|work\s+with)\b|\bas\s+a\s+baby\b|\bnothing\s+since\b"
 )
 # Only for the events that people also ask about (a heart attack, a stroke, a seizure, a panic
 # attack, an overdose, self-harm): "is nkt safe after a stroke?", "what are the signs of …".
@@ -185,7 +212,9 @@ _ASKED_ABOUT_EVENT = re.compile(
 # Words about suicide that name a cause or a job, not a thought.
 _NOT_A_THOUGHT = re.compile(
     r"\bsuicide\s+(prevention|awareness|helpline|hotline|line|crisis\s+line|training|research|statistics|rates?)\b|"
-    r"\boverdos\w*\s+on\s+(coffee|caffeine|sugar|chocolate|netflix|tv|work)\b"
+    r"\boverdos\w*\s+on\s+(coffee|caffeine|sugar|chocolate|netflix|tv|work)\b|"
+    r"\bfelt\s+like\s+i'?d\s+been\s+hit\s+by\s+a\s+(bus|truck|train)\b|"
+    r"\b(work|working)\s+with\s+suicidal\s+(clients|patients|people)\b"
 )
 # A sign that it is happening now ("now" after "clean", "fine" … says the opposite).
 _NOW = re.compile(
