@@ -1,16 +1,16 @@
 """Calibrate the decision thresholds on the development questions (``eval/dev*.yml``).
 
 Usage: ``python -m scripts.calibrate [--file eval/dev.yml --file …]`` (after ``make train``; by
-default ``eval/dev.yml``, ``eval/dev2.yml`` and ``eval/dev3.yml``).
+default ``eval/visitor_dev.yml``, ``eval/dev.yml``, ``eval/dev2.yml`` and ``eval/dev3.yml``).
 
 It parses every single development question with the trained model (in process: the
 same NLU pipeline the server runs), then replays the decision
 (``actions.decision.decide``) for each combination of thresholds and prints, for each,
-the in-scope questions answered with a right passage, the out-of-scope ones declined,
+the in-scope questions whose first quoted passage is right, the out-of-scope ones declined,
 and the passage-search questions answered right (or declined when no passage answers
 them). The best combination misses the targets by the least, then scores the most;
-ties go to the stricter thresholds. Never run it on the held-out set: that one is for
-reporting (``make evaluate``).
+ties go to the stricter thresholds. Never run it on ``eval/wild.yml``: that one is for
+reporting.
 """
 
 from __future__ import annotations
@@ -36,27 +36,14 @@ GRID = {
     "lexical_weight": (1.25,),
     "ambiguity_margin": (0.02, 0.05),
     "passage_coverage": (0.7, 0.8, 0.9),
-    "passage_over_topic": (1.0,),
-    "local_confidence": (0.9,),
     "out_of_scope_confidence": (0.5, 0.6, 0.7, 1.01),
-    "detail_ratio": (1.0, 1.5, 99.0),
-    "detail_coverage": (0.5, 0.6, 0.7, 0.8),
-    "detail_novel_words": (0, 1),
     "detail_sure": (0.6, 0.7, 0.8, 1.01),
-    "ranker_weight": (1.0,),
-    "ranker_min_words": (3,),
-    "fact_margin": (0.5,),  # 0.3, 0.5 and 1.0 score the same on the three sets (replayed, 2026-11-25)
+    "ranker_weight": (0.0, 1.0),
+    "dense_scale": (3.0,),  # the passage ranker is built once per process: chosen over REST (docs/evaluation.md)
 }
-# An earlier, wider grid over the first six settings (min_score 0.3–0.5, lexical_weight
-# 0.5–1.25, ambiguity_margin 0–0.05, passage_coverage 0.5–0.8, passage_over_topic 0–1,
-# local_confidence 0.8–0.9) chose the values kept here; the grid now spends its time on
-# the passage-search settings added with the passages' questions. lexical_weight and
-# passage_over_topic are fixed since the passage classifier came: on eval/dev.yml and
-# eval/dev2.yml the grid's ten best rows all took lexical_weight 1.25, and each of them
-# scored the same with passage_over_topic 0.6 as with 1.0. ranker_weight is fixed since the
-# grid with (0.0, 1.0) took 1.0 in its ten best rows (2026-11-25, 12 minutes); with it,
-# passage_over_topic 0.6, 1.0, 1.25 and 1.5 still score the same (2.0: 3 fewer in scope on
-# eval/dev.yml), and so do ambiguity margins of 0.05 and 0.1.
+# Earlier, wider grids chose lexical_weight 1.25 (0.5-1.25 tried); the settings that
+# scripts/ablate.py showed to change nothing on eval/visitor_dev.yml are gone
+# (docs/evaluation.md).
 TARGETS = {"in-scope": 0.97, "out-of-scope": 0.97, "passage search": 0.80}
 
 Parsed = Dict[str, Tuple[Dict, List[str]]]
@@ -121,8 +108,9 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--file", type=Path, action="append", help="questions, repeatable (default: dev, dev2, dev3)")
     parser.add_argument("--model", type=Path, default=MODEL, help="a trained model (default: models/nkt.tar.gz)")
     args = parser.parse_args(argv)
-    files = args.file or [ROOT / "eval" / name for name in ("dev.yml", "dev2.yml", "dev3.yml")]
+    files = args.file or [ROOT / "eval" / name for name in ("visitor_dev.yml", "dev.yml", "dev2.yml", "dev3.yml")]
     data: Dict[str, List] = {"in_scope": [], "out_of_scope": [], "passage_search": []}
+    # a split without passage-search questions still counts: score() reads them with .get
     seen = set()  # a question in two files (short common ones are) counts once
     for path in files:
         questions = yaml.safe_load(path.read_text(encoding="utf-8"))
