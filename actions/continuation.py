@@ -65,7 +65,8 @@ def next_passage(
     if not quoted:
         return None
     last = kb.passage(quoted[-1])
-    score = dict(similarity.nearest(last.id))
+    nearby = similarity.nearest(last.id)
+    score = dict(nearby)
     subject = [topic] if topic else topic_map.topics_holding(last.id)
     related = [topic_map.topics[name] for t in subject for name in t.related if name in topic_map.topics]
     main = kb.passage(quoted[0]).section  # the section of the answer's first passage
@@ -74,7 +75,7 @@ def next_passage(
         [p.id for t in subject for p in t.passages],
         [p.id for p in section],
         [p.id for t in related for p in t.passages],
-        [pid for pid, _ in similarity.nearest(last.id)[:NEAREST_PASSAGES]],
+        [pid for pid, _ in nearby[:NEAREST_PASSAGES]],
     ]
     for tier in tiers:
         remaining = [pid for pid in dict.fromkeys(tier) if pid not in quoted]

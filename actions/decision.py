@@ -28,6 +28,10 @@ LOCAL_REQUEST = "local_request"
 COMPARISON_PREFIX = "ask_compare_"
 MAX_CHOICES = 3
 MAX_FOLLOW_UP_WORDS = 8
+# The sentence encoder's weight among the passage ranker's features. Not a Threshold: the
+# ranker is trained once per process, so a replay cannot vary it (chosen over REST, 0 / 3 / 6
+# tried: docs/evaluation.md).
+RANKER_DENSE_SCALE = 3.0
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,6 @@ class Thresholds:
     out_of_scope_confidence: float = 0.7  # from this confidence "out of scope" declines without search
     detail_sure: float = 0.7  # a passage outside the topic this probable answers instead
     ranker_weight: float = 1.0  # topic score + this x the passage ranker's probability of its likeliest passage
-    dense_scale: float = 3.0  # the sentence encoder's weight among the passage ranker's features
 
 
 THRESHOLDS = Thresholds()
@@ -103,7 +106,7 @@ def resources() -> Resources:
         ]
     )
     passage_ranker = retrieval.PassageClassifier.build(
-        [(p.id, p.body) for p in kb.passages], questions, static_encoder(), THRESHOLDS.dense_scale
+        [(p.id, p.body) for p in kb.passages], questions, static_encoder(), RANKER_DENSE_SCALE
     )
     similarity = PassageSimilarity.build(kb, passage_index, static_encoder())
     return Resources(kb, topic_map, topic_index, passage_index, search_index, passage_ranker, similarity)

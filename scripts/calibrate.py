@@ -39,7 +39,6 @@ GRID = {
     "out_of_scope_confidence": (0.5, 0.6, 0.7, 1.01),
     "detail_sure": (0.6, 0.7, 0.8, 1.01),
     "ranker_weight": (0.0, 1.0),
-    "dense_scale": (3.0,),  # the passage ranker is built once per process: chosen over REST (docs/evaluation.md)
 }
 # Earlier, wider grids chose lexical_weight 1.25 (0.5-1.25 tried); the settings that
 # scripts/ablate.py showed to change nothing on eval/visitor_dev.yml are gone
