@@ -23,8 +23,6 @@
   rule, whatever the message; one the classifier is unsure of becomes ``nlu_fallback``,
   and the answering action quotes a passage if search finds one, else replies to the small
   talk as the rule would.
-- ``CrisisGuard``: whatever the classifier predicted, a message that signals a
-  crisis or an emergency becomes the ``crisis`` intent (see ``actions.safety``).
 """
 
 from __future__ import annotations
@@ -48,7 +46,6 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, spmatrix, vstack
 
-from actions.safety import is_crisis
 from nlp import rasa_fixes
 
 rasa_fixes.apply()  # the server-side fixes (see nlp/rasa_fixes.py) ride along with the model
@@ -267,50 +264,4 @@ class SmallTalkGuard(GraphComponent, IntentClassifier):
             if intent.get("name") not in self.intents or intent.get("confidence", 0.0) >= self.threshold:
                 continue
             put_first(message, {"name": FALLBACK_INTENT, "confidence": self.threshold})
-        return messages
-
-
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class CrisisGuard(GraphComponent, IntentClassifier):
-    """The crisis patterns (``actions.safety``) decide: a message that matches becomes the
-    ``crisis`` intent, whatever the classifier predicted. One that does not match keeps the
-    classifier's ``crisis`` only at ``min_confidence`` or more ("my heart is racing and i feel
-    dizzy": 0.83); below it, crisis leaves the ranking. On the development splits the patterns
-    caught every crisis message, and the classifier's unsure crisis (0.49) was a false alarm on
-    "is it safe if i have high blood pressure"."""
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"min_confidence": 0.6}
-
-    @classmethod
-    def required_components(cls) -> List[Type]:
-        return [IntentClassifier]
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "CrisisGuard":
-        return cls(float(config["min_confidence"]))
-
-    def __init__(self, min_confidence: float = 0.6) -> None:
-        self.min_confidence = min_confidence
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            text = message.get(TEXT) or ""
-            if text.startswith("/"):
-                continue
-            if is_crisis(text):
-                put_first(message, {"name": CRISIS_INTENT, "confidence": 1.0})
-                continue
-            intent = message.get(INTENT) or {}
-            if intent.get("name") == CRISIS_INTENT and intent.get("confidence", 0.0) < self.min_confidence:
-                ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != CRISIS_INTENT]
-                if ranking:
-                    put_first(message, ranking[0])
         return messages

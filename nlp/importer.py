@@ -1,5 +1,7 @@
 """Rasa's file importer, plus the detail questions (``data/article/detail_questions.yml``)
-as examples of the intents whose topics hold their passages.
+as examples of the intents whose topics hold their passages, and the ordinary messages with
+scary words (``data/safety/ordinary_messages.yml``) as the crisis classifier's negatives
+(``nlp.crisis``; without an intent, so no intent classifier reads them).
 
 Why: most detail questions the bot lost ("is soft tissue mobilisation part of what they do
 in nkt") were worded like a neighbouring topic, and the intent classifier was sure of that
@@ -16,8 +18,10 @@ without the detail questions.
 
 from __future__ import annotations
 
-from typing import Optional, Text
+from pathlib import Path
+from typing import List, Optional, Text
 
+import yaml
 from rasa.shared.importers.rasa import RasaFileImporter
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -25,6 +29,14 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from actions.knowledge_base import knowledge_base
 from actions.topics import detail_examples, load_topic_map
+from nlp.crisis import ORDINARY
+
+ORDINARY_MESSAGES = Path(__file__).resolve().parent.parent / "data" / "safety" / "ordinary_messages.yml"
+
+
+def ordinary_messages(path: Path = ORDINARY_MESSAGES) -> List[str]:
+    """The ordinary messages with scary words (\"this deadline is killing me\")."""
+    return list(yaml.safe_load(path.read_text(encoding="utf-8"))["ordinary_messages"])
 
 
 class ArticleImporter(RasaFileImporter):
@@ -40,4 +52,5 @@ class ArticleImporter(RasaFileImporter):
             for question in questions
             if question.lower() not in known
         ]
+        extra += [Message(data={TEXT: text, ORDINARY: True}) for text in ordinary_messages()]
         return data.merge(TrainingData(training_examples=extra))

@@ -198,3 +198,83 @@ def test_sure_small_talk_and_unsure_topics_keep_their_intent(intent, confidence)
     guard = SmallTalkGuard(frozenset({"bot_challenge", "greet"}), 0.5)
     [message] = guard.process([classified_message("r u a bot", [{"name": intent, "confidence": confidence}])])
     assert message.get("intent")["name"] == intent
+
+
+def crisis_guard(tmp_path, examples):
+    """A CrisisGuard trained on ``examples`` ((text, intent or None for an ordinary message, features))."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from nlp.crisis import CrisisGuard
+
+    storage, resource = LocalModelStorage(tmp_path), Resource("crisis_guard")
+    context = ExecutionContext(GraphSchema({}), node_name="crisis_guard")
+    guard = CrisisGuard.create(CrisisGuard.get_default_config(), storage, resource, context)
+    guard.train(TrainingData(training_examples=[featured(*example) for example in examples]))
+    return CrisisGuard.load(CrisisGuard.get_default_config(), storage, resource, context)
+
+
+def featured(text, intent, vector):
+    """A message with one sparse sentence feature (``vector``), labelled ``intent`` or ordinary."""
+    import numpy as np
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlp.crisis import ORDINARY
+
+    message = Message(data={"text": text, **({"intent": intent} if intent else {ORDINARY: True})})
+    matrix = scipy.sparse.coo_matrix(np.array([vector], dtype=float))
+    message.add_features(Features(matrix, "sentence", "text", "test"))
+    return message
+
+
+CRISIS_TRAINING = [
+    *[(f"crisis {i}", "crisis", [1, 0, 0]) for i in range(20)],
+    *[(f"question {i}", "ask_safety", [0, 1, 0]) for i in range(20)],
+    *[(f"killing me {i}", None, [0, 0, 1]) for i in range(20)],  # ordinary, with scary words
+]
+
+
+def test_the_crisis_classifier_flags_a_message_the_crisis_patterns_miss(tmp_path):
+    guard = crisis_guard(tmp_path, CRISIS_TRAINING)
+    [message] = guard.process([featured("i've sorted out who gets the dog, thanks for everything", None, [1, 0, 0])])
+    assert message.get("intent") == {"name": "crisis", "confidence": 1.0}
+
+
+def test_an_ordinary_message_keeps_its_intent_and_loses_an_unsure_crisis_from_its_ranking(tmp_path):
+    guard = crisis_guard(tmp_path, CRISIS_TRAINING)
+    message = featured("this commute is killing me, is nkt any good for neck tension", None, [0, 0, 1])
+    ranking = [{"name": "crisis", "confidence": 0.7}, {"name": "ask_safety", "confidence": 0.2}]
+    message.set("intent", ranking[0])
+    message.set("intent_ranking", ranking)
+    [message] = guard.process([message])
+    assert message.get("intent") == {"name": "ask_safety", "confidence": 0.2}
+    assert [r["name"] for r in message.get("intent_ranking")] == ["ask_safety"]
+
+
+def test_the_crisis_features_do_not_grow_with_the_length_of_the_message():
+    import numpy as np
+
+    from nlp.crisis import crisis_features
+
+    short = crisis_features(featured("budget?", None, [2, 1, 0]))
+    long = crisis_features(featured("budget? " * 40, None, [80, 40, 0]))
+    assert np.isclose(np.linalg.norm(short.toarray()), 1.0) and np.isclose(np.linalg.norm(long.toarray()), 1.0)
+
+
+def test_without_a_trained_classifier_the_crisis_patterns_still_decide(tmp_path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from nlp.crisis import CrisisGuard
+
+    context = ExecutionContext(GraphSchema({}), node_name="crisis_guard")
+    guard = CrisisGuard.load(CrisisGuard.get_default_config(), LocalModelStorage(tmp_path), Resource("none"), context)
+    [crisis, question] = guard.process(
+        [featured("i want to kill myself", None, [1, 0, 0]), featured("is nkt safe", None, [1, 0, 0])]
+    )
+    assert crisis.get("intent")["name"] == "crisis" and question.get("intent") is None
