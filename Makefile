@@ -73,7 +73,12 @@ build: $(PIPELINE) $(ENCODER)
 
 # rasa's own cache retrains only what changed; the stamp spares the TensorFlow
 # start-up when nothing did.
-$(MODEL): $(PIPELINE) $(ENCODER) $(TRAINING_INPUTS)
+# the list of training inputs, rewritten only when it changes: a deleted or renamed data file
+# retrains too (a file's removal leaves no newer prerequisite behind)
+TRAINING_LIST := .rasa/training-inputs
+$(shell mkdir -p .rasa && echo '$(sort $(TRAINING_INPUTS))' | cmp -s - $(TRAINING_LIST) || echo '$(sort $(TRAINING_INPUTS))' > $(TRAINING_LIST))
+
+$(MODEL): $(PIPELINE) $(ENCODER) $(TRAINING_INPUTS) $(TRAINING_LIST)
 	$(RASA) train --fixed-model-name nkt --out models
 	@touch $@
 
