@@ -78,6 +78,9 @@ build: $(PIPELINE) $(ENCODER)
 TRAINING_LIST := .rasa/training-inputs
 $(shell mkdir -p .rasa && echo '$(sort $(TRAINING_INPUTS))' | cmp -s - $(TRAINING_LIST) || echo '$(sort $(TRAINING_INPUTS))' > $(TRAINING_LIST))
 
+$(TRAINING_LIST):  # after `make clean` in the same run
+	@mkdir -p $(@D) && echo '$(sort $(TRAINING_INPUTS))' > $@
+
 $(MODEL): $(PIPELINE) $(ENCODER) $(TRAINING_INPUTS) $(TRAINING_LIST)
 	$(RASA) train --fixed-model-name nkt --out models
 	@touch $@

@@ -2,7 +2,7 @@
 
 A message that signals a crisis must never be answered with a passage of the article,
 whatever the intent classifier thinks of it. These patterns are checked inside the NLU
-pipeline (``nlp.components.CrisisGuard`` turns a match into the ``crisis`` intent) and again
+pipeline (``nlp.crisis.CrisisGuard`` turns a match into the ``crisis`` intent) and again
 by the answering action, so a message that reaches the action by another route (a button,
 an old model) is still caught.
 

@@ -1,7 +1,11 @@
 """Rasa's file importer, plus the detail questions (``data/article/detail_questions.yml``)
 as examples of the intents whose topics hold their passages, and the ordinary messages with
 scary words (``data/safety/ordinary_messages.yml``) as the crisis classifier's negatives
-(``nlp.crisis``; without an intent, so no intent classifier reads them).
+(``nlp.crisis``; without an intent, so no intent classifier reads them). Rasa counts a
+message without an intent as an end-to-end example, so the model's metadata says end-to-end
+training and ``rasa train core`` alone is refused; RulePolicy has no end-to-end features, so
+nothing else changes (an end-to-end policy such as TEDPolicy would then featurize trackers'
+texts too).
 
 Why: most detail questions the bot lost ("is soft tissue mobilisation part of what they do
 in nkt") were worded like a neighbouring topic, and the intent classifier was sure of that
@@ -13,7 +17,7 @@ one list to keep up to date.
 
 Rasa uses the importers that config.yml names for `rasa train` and `rasa data validate`;
 `rasa test nlu` (and its cross-validation) reads the data files alone,
-without the detail questions.
+without the detail questions and the ordinary messages.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ def ordinary_messages(path: Path = ORDINARY_MESSAGES) -> List[str]:
 
 
 class ArticleImporter(RasaFileImporter):
-    """The project's training data: ``data/`` as Rasa reads it, and the detail questions."""
+    """The project's training data: ``data/`` as Rasa reads it, the detail questions and the
+    ordinary messages with scary words."""
 
     def get_nlu_data(self, language: Optional[Text] = "en") -> TrainingData:
         data = super().get_nlu_data(language)

@@ -250,6 +250,7 @@ def test_an_ordinary_message_keeps_its_intent_and_loses_an_unsure_crisis_from_it
     ranking = [{"name": "crisis", "confidence": 0.7}, {"name": "ask_safety", "confidence": 0.2}]
     message.set("intent", ranking[0])
     message.set("intent_ranking", ranking)
+    assert guard.probability(message) < 0.1  # learnt from the ordinary messages, not a coin toss
     [message] = guard.process([message])
     assert message.get("intent") == {"name": "ask_safety", "confidence": 0.2}
     assert [r["name"] for r in message.get("intent_ranking")] == ["ask_safety"]
@@ -263,6 +264,34 @@ def test_the_crisis_features_do_not_grow_with_the_length_of_the_message():
     short = crisis_features(featured("budget?", None, [2, 1, 0]))
     long = crisis_features(featured("budget? " * 40, None, [80, 40, 0]))
     assert np.isclose(np.linalg.norm(short.toarray()), 1.0) and np.isclose(np.linalg.norm(long.toarray()), 1.0)
+
+
+def test_each_feature_block_is_dampened_weighted_by_idf_and_scaled_to_unit_length_on_its_own():
+    import numpy as np
+    from rasa.shared.nlu.training_data.features import Features
+
+    from nlp.crisis import crisis_features
+
+    message = featured("words", None, [3, 0, 4])  # a sparse block of 3 columns
+    message.add_features(Features(np.array([[9.0, 0.0]]), "sentence", "text", "chars"))  # a dense block
+    idf = np.array([2.0, 1.0, 1.0, 1.0, 1.0])
+    row = crisis_features(message, idf).toarray()[0]
+    words = np.array([np.log1p(3) * 2.0, 0.0, np.log1p(4)])
+    assert np.allclose(row[:3], words / np.linalg.norm(words))  # log 1 + count, idf, unit length
+    assert np.allclose(row[3:], [1.0, 0.0])  # the dense block at unit length on its own
+
+
+def test_the_importer_adds_the_ordinary_messages_without_an_intent():
+    from nlp.crisis import ORDINARY
+    from nlp.importer import ArticleImporter, ordinary_messages
+    from scripts.bot_servers import ROOT
+
+    importer = ArticleImporter(config_file=str(ROOT / "config.yml"), training_data_paths=[str(ROOT / "data")])
+    data = importer.get_nlu_data()
+    ordinary = [m for m in data.training_examples if m.get(ORDINARY)]
+    assert sorted(m.get("text") for m in ordinary) == sorted(ordinary_messages())
+    assert not any(m.get("intent") for m in ordinary)
+    assert len(ordinary_messages()) >= 300
 
 
 def test_without_a_trained_classifier_the_crisis_patterns_still_decide(tmp_path):
