@@ -76,10 +76,11 @@ build: $(PIPELINE) $(ENCODER)
 # the list of training inputs, rewritten only when it changes: a deleted or renamed data file
 # retrains too (a file's removal leaves no newer prerequisite behind)
 TRAINING_LIST := .rasa/training-inputs
-$(shell mkdir -p .rasa && echo '$(sort $(TRAINING_INPUTS))' | cmp -s - $(TRAINING_LIST) || echo '$(sort $(TRAINING_INPUTS))' > $(TRAINING_LIST))
+TRAINING_NAMES := $(sort $(TRAINING_INPUTS))
+$(shell mkdir -p .rasa && echo '$(TRAINING_NAMES)' | cmp -s - $(TRAINING_LIST) || echo '$(TRAINING_NAMES)' > $(TRAINING_LIST))
 
 $(TRAINING_LIST):  # after `make clean` in the same run
-	@mkdir -p $(@D) && echo '$(sort $(TRAINING_INPUTS))' > $@
+	@mkdir -p $(@D) && echo '$(TRAINING_NAMES)' > $@
 
 $(MODEL): $(PIPELINE) $(ENCODER) $(TRAINING_INPUTS) $(TRAINING_LIST)
 	$(RASA) train --fixed-model-name nkt --out models

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -57,6 +57,12 @@ def crisis_features(message: Message, idf: Optional[np.ndarray] = None) -> Optio
     (about 1 for the encoder's, which every message has) and each block scaled to unit length.
     Raw counts grow with length: the classifier read a long friendly message about a budget as
     a crisis (0.97), and common words ("my", "pay") weighed as much as rare ones."""
+    dampened = _dampened(message)
+    return _weighted(*dampened, idf) if dampened else None
+
+
+def _dampened(message: Message) -> Optional[Tuple[csr_matrix, List[int]]]:
+    """The sentence feature blocks side by side, counts as log(1 + count), and each block's width."""
     blocks = []
     for feature in message.features:
         if feature.attribute != TEXT or feature.type != FEATURE_TYPE_SENTENCE:
@@ -65,12 +71,15 @@ def crisis_features(message: Message, idf: Optional[np.ndarray] = None) -> Optio
         if feature.is_sparse():
             block.data = np.log1p(block.data)
         blocks.append(block)
-    if not blocks:
-        return None
-    row = hstack(blocks, format="csr")
+    return (hstack(blocks, format="csr"), [b.shape[1] for b in blocks]) if blocks else None
+
+
+def _weighted(row: csr_matrix, widths: List[int], idf: Optional[np.ndarray]) -> csr_matrix:
+    """A dampened row weighted by ``idf`` (a copy), each block then at unit length."""
+    row = row.copy()
     if idf is not None and idf.shape[0] == row.shape[1]:
         row.data *= idf[row.indices]
-    return _unit_blocks(row, [b.shape[1] for b in blocks])
+    return _unit_blocks(row, widths)
 
 
 def _unit_blocks(row: csr_matrix, widths: List[int]) -> csr_matrix:
@@ -139,21 +148,23 @@ class CrisisGuard(GraphComponent, IntentClassifier):
         self.idf = idf  # per feature column, from the training rows
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [
-            e
-            for e in training_data.training_examples
-            if (e.get(INTENT) or e.get(ORDINARY)) and (e.get(TEXT) or "").strip() and crisis_features(e) is not None
-        ]
-        labels = np.array([e.get(INTENT) == CRISIS_INTENT for e in examples])
+        rows, labels = [], []  # each example's dampened features, computed once
+        for example in training_data.training_examples:
+            if (example.get(INTENT) or example.get(ORDINARY)) and (example.get(TEXT) or "").strip():
+                dampened = _dampened(example)
+                if dampened:
+                    rows.append(dampened)
+                    labels.append(example.get(INTENT) == CRISIS_INTENT)
+        labels = np.array(labels)
         if not labels.any() or labels.all():
             logger.warning(
                 f"{type(self).__name__}: the training data needs crisis examples and others "
                 f"(got {int(labels.sum())} of {len(labels)}); the crisis patterns alone will decide."
             )
         else:
-            self.idf = inverse_document_frequency([crisis_features(e) for e in examples])
+            self.idf = inverse_document_frequency([row for row, _ in rows])
             clf = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000, random_state=42)
-            clf.fit(vstack([crisis_features(e, self.idf) for e in examples], format="csr"), labels)
+            clf.fit(vstack([_weighted(row, widths, self.idf) for row, widths in rows], format="csr"), labels)
             self.weights, self.bias = clf.coef_[0].astype(np.float64), float(clf.intercept_[0])
         with self._model_storage.write_to(self._resource) as model_dir:
             if self.weights is not None:
