@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import retrieval
 from actions.continuation import next_passage
-from actions.decision import FALLBACK_INTENT, Decision, Resources, decide, resources
+from actions.decision import FALLBACK_INTENT, Decision, Resources, decide, entity_topics, resources
 from actions.knowledge_base import Passage
 from actions.safety import is_crisis
 from actions.topics import Topic
@@ -208,6 +208,9 @@ class ActionTellMore(Action):
             dispatcher.utter_message(text=NOTHING_BEFORE, buttons=buttons_for(main_topics(res)))
             return []
         topic = res.topics.get(tracker.get_slot("last_topic") or "")
+        named = entity_topics(tracker.latest_message or {}, res)
+        if named and named[0] != topic:  # "and how much is it?": another topic, named, not more of this one
+            return answer_topic(dispatcher, named[0], res)
         following = next_passage(quoted, topic, res.kb, res.topic_map, res.similarity)
         if following is None:
             last = res.kb.passage(quoted[-1])

@@ -167,7 +167,8 @@ def rank_topics(
     hits: Optional[Ranking] = None,
 ) -> List[Candidate]:
     """The classifier's topic candidates, best first. Each is supported by its confidence
-    plus the topic search's score (BM25, normalised to the best one) and scored by that plus
+    plus the topic search's score (BM25, normalised to the best one, times the share of the
+    question's information the topic's words cover) and scored by that plus
     the passage ranker's probability of the topic's likeliest passage (``hits``, when the
     question was ranked).
 
@@ -186,7 +187,12 @@ def rank_topics(
         if r.get("name") not in res.topics:
             continue
         topic = res.topics[r["name"]]
-        support = r.get("confidence", 0.0) + t.lexical_weight * lexical.get(topic.intent, 0.0) / best_lexical
+        # a topic's words count as much as the share of the question they cover: matching
+        # one minor word ("again") must not weigh like matching the question
+        relevance = lexical.get(topic.intent, 0.0) / best_lexical
+        if relevance:
+            relevance *= res.topic_index.coverage(lemmas, topic.intent)
+        support = r.get("confidence", 0.0) + t.lexical_weight * relevance
         score = support
         if passage_probability:
             score += t.ranker_weight * max((passage_probability.get(p.id, 0.0) for p in topic.passages), default=0.0)

@@ -30,14 +30,10 @@ from scripts.calibrate import RememberedRanker, parse_all, score
 OFF: Dict[str, Dict[str, float]] = {
     "topic search in the support (lexical_weight)": {"lexical_weight": 0.0},
     "did you mean (ambiguity_margin)": {"ambiguity_margin": 0.0},
-    "a covering passage over a weak topic (passage_over_topic)": {"passage_over_topic": 0.0},
     "sure out-of-scope declines (out_of_scope_confidence)": {"out_of_scope_confidence": 1.01},
-    "detail passages (detail_ratio, detail_coverage, detail_novel_words)": {"detail_ratio": 99.0},
     "sure detail passages (detail_sure)": {"detail_sure": 1.01},
     "passage ranker in topic order (ranker_weight)": {"ranker_weight": 0.0},
-    "short questions keep the classifier's order (ranker_min_words)": {"ranker_min_words": 0},
-    "a runner-up that gives the fact (fact_margin)": {"fact_margin": 0.0},
-    "local requests need a sure topic (local_confidence)": {"local_confidence": 0.0},
+    "passage search needs the question covered (passage_coverage)": {"passage_coverage": 0.0},
 }
 
 
@@ -53,11 +49,6 @@ def patched(module: object, name: str, value: Callable) -> Iterator[None]:
 
 PATCHES = {
     "facts the article does not state (answer_types)": (answer_types, "unstated", lambda text, passages: None),
-    "the article-vocabulary check (shares_article_vocabulary)": (
-        decision,
-        "shares_article_vocabulary",
-        lambda lemmas, res: True,
-    ),
     "first passage chosen by the question (ordered)": (decision, "ordered", lambda topic, hits: topic.passages),
 }
 

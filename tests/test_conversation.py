@@ -80,6 +80,25 @@ def test_tell_me_more_quotes_the_rest_of_the_answers_topic_first(dispatcher, kb)
     assert slots_of(events)["quoted_passages"][-1] == "while-neurokinetic-therapy-has-generated-enthusiasm"
 
 
+def test_a_tell_me_more_that_names_another_topic_answers_that_topic(dispatcher, kb):
+    """ "and how much is it?" reads like "and?" to the classifier; the topic it names decides."""
+    slots = {"last_topic": "ask_safety", "quoted_passages": ["is-neurokinetic-therapy-safe"]}
+    tracker = make_tracker("and how much is it?", "tell_me_more", slots=slots)
+    tracker.latest_message["entities"] = [{"entity": "topic", "value": "cost"}]
+    events = run(ActionTellMore(), dispatcher, tracker)
+    assert slots_of(events)["last_topic"] == "ask_cost_insurance"
+    assert kb.passage("cost-and-accessibility").body in dispatcher.messages[0]["text"]
+
+
+def test_tell_me_more_naming_the_answers_own_topic_continues_it(dispatcher, kb):
+    slots = {"last_topic": "ask_cost_insurance", "quoted_passages": ["cost-and-accessibility"]}
+    tracker = make_tracker("tell me more about the cost", "tell_me_more", slots=slots)
+    tracker.latest_message["entities"] = [{"entity": "topic", "value": "cost"}]
+    events = run(ActionTellMore(), dispatcher, tracker)
+    assert slots_of(events)["quoted_passages"][0] == "cost-and-accessibility"
+    assert len(slots_of(events)["quoted_passages"]) == 2
+
+
 def test_tell_me_more_when_the_subject_has_nothing_more_says_so_and_offers_related_topics(dispatcher, kb):
     quoted = [p.id for p in kb.passages]
     tracker = make_tracker("go on", "tell_me_more", slots={"last_topic": "ask_safety", "quoted_passages": quoted})
@@ -208,8 +227,8 @@ def test_a_detail_worded_like_a_neighbouring_topic_gets_the_topic_whose_passage_
     decision = decide(message, lemmas, res)
     assert decision.kind == "answer" and decision.topics[0].intent == "ask_proprioception"
     hits = res.passage_ranker.scores(text, lemmas)
-    classifier_alone = rank_topics(lemmas, message["intent_ranking"], res, Thresholds(ranker_weight=0.0), hits)
-    assert classifier_alone[0].topic.intent == "ask_neuroscience"
+    alone = Thresholds(ranker_weight=0.0, lexical_weight=0.0)
+    assert rank_topics(lemmas, message["intent_ranking"], res, alone, hits)[0].topic.intent == "ask_neuroscience"
 
 
 class FixedRanker:
@@ -227,7 +246,7 @@ class FixedRanker:
 def test_a_topic_only_the_passage_ranker_favours_is_not_answered_over_a_supported_one(res):
     res = replace(res, passage_ranker=FixedRanker({"cost-and-accessibility": 0.69, "realistic-expectations": 0.31}))
     text = "what should i expect from my muscles and balance afterwards"
-    message = ranked(text, ("ask_cost_insurance", 0.45), ("ask_proprioception", 0.2))
+    message = ranked(text, ("ask_cost_insurance", 0.45), ("ask_proprioception", 0.45))
     candidates = rank_topics(
         content_lemmas(text), message["intent_ranking"], res, Thresholds(), res.passage_ranker.scores(text, [])
     )
