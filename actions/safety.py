@@ -53,6 +53,8 @@ _SUICIDE = [
     r"\btired\s+of\s+(being\s+alive|living|life|existing)\b",
     r"\b(sleep|go\s+to\s+sleep|close\s+my\s+eyes)\s+and\s+(not|never)\s+wake\s+up\b",
     r"\bnot\s+wake\s+up\b",
+    r"\bhope\s+i\s+(just\s+)?(don'?t|dont|never|won'?t)\s+wake\s+up\b",
+    r"\bif\s+(a\s+)?(bus|car|truck|train|lorry)\s+hit\s+me\b[^.?!]{0,40}\b(grateful|relieved|glad|wouldn'?t\s+mind|happy)\b",
     r"\b(didn'?t|did\s+not|never)\s+wake\s+up\s+(again|tomorrow)\b",
     r"\b(can'?t|cannot|don'?t)\s+see\s+(a|any)\s+future\b",
     r"\bwon'?t\s+be\s+(around|here)\s+(much\s+longer|for\s+long|any\s*more|tomorrow|next\s+week)\b",
@@ -76,6 +78,8 @@ _SUICIDE = [
     r"\bwho\s+gets\s+my\s+(cat|dog|pets?|things|stuff|money)\b",
     r"\b(saying|said|says|text\w*\s+me)\s+goodbye\b[^.?!]{0,40}\bnot\s+answering\b",
     r"\b(got|has|have|bought)\s+a\s+rope\b",
+    # a relapse is now, whatever the years clean before it
+    r"\bself[\s-]?harm\w*\s+relaps\w*|\brelaps\w*\b[^.?!]{0,30}\b(cutting|self[\s-]?harm\w*|harming)\b",
 ]
 # Asking for a method or a lethal amount.
 _METHOD = [
@@ -83,7 +87,8 @@ _METHOD = [
     r"\bhow\s+(much|many|high|far|long|deep)\b[^.?!]{0,50}\b(kill|die|lethal|fatal|deadly|not\s+wake|overdose)\b",
     r"\b(would|will|could)\s+be\s+(deadly|lethal|fatal)\b",
     r"\b(wouldn'?t|would\s+not|won'?t)\s+survive\b",
-    r"\bstop\s+my\s+(own\s+)?(breathing|heart)\b",
+    r"\bstop\s+(my|his|her|their|someone'?s)\s+(own\s+)?(breathing|heart)\b",
+    r"\bwhat\s+height\b[^.?!]{0,50}\b(fatal|lethal|kill|die|survive)\b",
     r"\b(paracetamol|pills|tablets|meds)\s+(with|and)\s+(alcohol|vodka|wine|booze)\b",
     r"\bcut\b[^.?!]{0,25}\bwrists?\b|\bwrists?\b[^.?!]{0,25}\bcut\b",
     r"\b(dose|amount|many|much)\b[^.?!]{0,40}\b(is|are|be)\s+(lethal|fatal|deadly)\b",
@@ -117,6 +122,7 @@ _HAPPENING = [
     r"\burge\s+to\s+(cut|hurt|harm|burn)\b",
     r"\b(punch\w*|hit\w*)\s+walls?\b[^.?!]{0,30}\bbleed\w*",
     r"\bwant\s+to\s+(cut|burn|hurt)\s+my\s+(arms?|legs?|wrists?|skin|body)\b",
+    r"\b(burn|burning|cut|cutting|carve|carving)\s+(into\s+)?my\s*(self|arms?|wrists?|legs?|thighs?|skin|stomach)\b",
     # the heart, breathing, collapse, bleeding
     r"\bchest\s+(pain|pains|tightness|pressure|hurts)\b",
     r"\bchest\s+(is|feels)\s+(really\s+|very\s+|so\s+)?(tight|hurting|heavy|crushing)\b",
@@ -196,7 +202,8 @@ _HAPPENING = [
 _HISTORY = re.compile(
     r"\b(\d+|a\s+few|few|some|many|two|three|four|five|ten)\s+(years?|yrs?|months?|mos?)\s+(ago|clean|free)\b|"
     r"\byears\s+ago\b|\blast\s+(year|month)\b|\bused\s+to\b|\bin\s+the\s+past\b|\bhistory\s+of\b|"
-    r"\brecovered\b|\bsurviv\w+\b|\bback\s+in\s+\d{4}\b|\bas\s+a\s+(kid|child|teen(ager)?)\b|"
+    r"\brecovered\b|\bsurviv\w+\b|\b(back\s+)?in\s+(19|20)\d{2}\b|(?<!at )\bonce\b|\bdied\s+(of|from)\b|"
+    r"\bas\s+a\s+(kid|child|teen(ager)?)\b|"
     r"\b(we|i)\s+(see|treat|deal\s+with|work\s+with)\b|\bas\s+a\s+baby\b|\bnothing\s+since\b"
 )
 # Only for the events that people also ask about (a heart attack, a stroke, a seizure, a panic
@@ -204,7 +211,8 @@ _HISTORY = re.compile(
 _ASKING_ABOUT = re.compile(
     r"\b(after|since|following)\s+(a|an|my|his|her|their)\b|\bsafe\s+(after|for|with|if)\b|"
     r"\b(signs?|symptoms?|risk|risks)\s+of\b|\bhow\s+(do|can|would)\s+(you|i)\s+(tell|spot|recognise|recognize|know)\b|"
-    r"\bprone\s+to\b|\b(get|gets|getting|had|have)\s+(panic\s+attacks|seizures|strokes)\b"
+    r"\bprone\s+to\b|\b(could|can|would|might|will|does)\s+(nkt|it|this|that|they|therapy|treatment|the\s+\w+)\s+"
+    r"(trigger|cause|lead\s+to|bring\s+on|protect)\b|\b(get|gets|getting|had|have)\s+(panic\s+attacks|seizures|strokes)\b"
 )
 _ASKED_ABOUT_EVENT = re.compile(
     r"heart\s+attack|stroke|seizure|fitting|convuls|panic|overdos|od'?d|self[\s-]?harm|poison|asthma", re.IGNORECASE
@@ -214,13 +222,14 @@ _NOT_A_THOUGHT = re.compile(
     r"\bsuicide\s+(prevention|awareness|helpline|hotline|line|crisis\s+line|training|research|statistics|rates?)\b|"
     r"\boverdos\w*\s+on\s+(coffee|caffeine|sugar|chocolate|netflix|tv|work)\b|"
     r"\bfelt\s+like\s+i'?d\s+been\s+hit\s+by\s+a\s+(bus|truck|train)\b|"
-    r"\b(work|working)\s+with\s+suicidal\s+(clients|patients|people)\b"
+    r"\b(work|working)\s+with\s+suicidal\s+(clients|patients|people)\b|"
+    r"\b(anything|something)\s+(that\s+)?(could|might|would|can)\s+(hurt|harm)\b"
 )
 # A sign that it is happening now ("now" after "clean", "fine" … says the opposite).
 _NOW = re.compile(
     r"\b(?<!clean )(?<!fine )(?<!ok )(?<!okay )(?<!better )(?<!well )(?<!good )now\b|"
     r"\b(rn|right\s+now|today|tonight|this\s+morning|currently|an\s+hour\s+ago|minutes\s+ago|won'?t\s+stop|"
-    r"help\s+me|please\s+help|again)\b"
+    r"help\s+me|please\s+help|again|fresh\s+(ones|cuts))\b"
 )
 
 _ALWAYS = re.compile("|".join(f"(?:{p})" for p in _SUICIDE + _METHOD), re.IGNORECASE)

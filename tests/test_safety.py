@@ -81,3 +81,32 @@ def test_no_training_example_about_the_article_or_off_topic_is_taken_for_a_crisi
     examples = nlu_examples()
     flagged = [e for intent, lines in examples.items() if intent != "crisis" for e in lines if is_crisis(e)]
     assert flagged == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "had a heart attack in 2018 and I'm fine now, can I still book nkt?",
+        "I passed out once at the gym years back, is the muscle testing strenuous?",
+        "my uncle died of a stroke, does stress raise the risk?",
+        "could nkt trigger a seizure in someone with epilepsy?",
+        "I'm expecting and avoid anything that might harm the baby, is nkt gentle?",
+    ],
+)
+def test_an_event_told_as_history_or_asked_about_as_a_hypothetical_is_not_a_crisis(text):
+    assert not is_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i swallowed the whole box of my tablets at once and feel sick",
+        "i just hope i never wake up again",
+        "if a truck hit me tomorrow i'd be relieved honestly",
+        "what height would you need to fall from so you don't survive",
+        "been cutting my thighs again and can't stop",
+        "self harm relapse last night after 3 years clean",
+    ],
+)
+def test_passive_wishes_methods_self_harm_and_relapses_are_crises(text):
+    assert is_crisis(text)
