@@ -62,6 +62,8 @@ def _reply(text: Text, buttons: List[Dict[Text, Any]], metadata: Dict[Text, Any]
         ]
     if metadata.get("article_quote"):
         reply["article_quote"] = metadata["article_quote"]
+    if metadata.get("conversation_erased"):  # the widget forgets its copy too
+        reply["conversation_erased"] = True
     return reply
 
 

@@ -34,6 +34,9 @@ NON_TOPIC_INTENTS = {
     "tell_me_more",
     "not_what_i_asked",
     "none_of_these",
+    "erase_conversation",
+    "confirm_erase",
+    "deny_erase",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Iterator, List
@@ -142,6 +143,25 @@ def test_after_a_reload_the_history_is_shown_and_the_conversation_goes_on(page, 
     quoted = more.locator("blockquote").inner_text()
     assert quoted != cost.body
     assert quoted in [p.body for p in kb.section_passages(cost.section)]
+
+
+def test_delete_this_conversation_asks_then_erases_it_on_the_server_and_in_the_browser(page, bot):
+    ask(page, "is nkt safe for someone with a bad back?")
+    session = page.locator("#nkt-chat").get_attribute("data-session")
+    tracker_db = Path(bot.endpoints).parent / "tracker.db"
+    with sqlite3.connect(tracker_db) as db:
+        assert db.execute("SELECT 1 FROM events WHERE sender_id = ?", (session,)).fetchall()  # stored so far
+    page.click("#nkt-chat-erase")
+    expect(bot_messages(page).last.locator(".quick-replies button")).to_have_count(2, timeout=TIMEOUT_MS)
+    before = bot_messages(page).count()
+    bot_messages(page).last.locator(".quick-replies button", has_text="Yes, delete it").click()
+    expect(page.locator("#nkt-chat-log .message")).to_have_count(1, timeout=TIMEOUT_MS)  # only the "done"
+    assert "has been deleted" in bot_messages(page).last.inner_text() and before >= 2
+    expect(page.locator("#nkt-chat")).not_to_have_attribute("data-session", session, timeout=TIMEOUT_MS)
+    stored = page.evaluate("localStorage.getItem('nkt-chat')") or ""
+    assert session not in stored and "bad back" not in stored
+    with sqlite3.connect(tracker_db) as db:
+        assert not db.execute("SELECT 1 FROM events WHERE sender_id = ?", (session,)).fetchall()
 
 
 def test_html_in_a_message_is_shown_as_text_and_never_run(page):

@@ -17,6 +17,7 @@
   const input = document.getElementById("nkt-chat-input");
   const status = document.getElementById("nkt-chat-status");
   const restart = document.getElementById("nkt-chat-restart");
+  const erase = document.getElementById("nkt-chat-erase");
 
   function load() {
     try {
@@ -179,6 +180,12 @@
   socket.on("bot_uttered", (message) => {
     pending = Math.max(0, pending - 1);
     if (!pending) setStatus("");
+    if (message.conversation_erased) {
+      // the server deleted the conversation: forget this browser's copy and start afresh
+      startOver();
+      add({ from: "bot", text: message.text || "", buttons: [], quote: null });
+      return;
+    }
     add({
       from: "bot",
       text: message.text || "",
@@ -202,14 +209,20 @@
     send(text);
   });
 
-  restart.addEventListener("click", () => {
+  function startOver() {
     state.sessionId = null;
     state.transcript = [];
     save();
     log.replaceChildren();
     if (socket.connected) socket.emit("session_request", { session_id: null }); // else on connect
+  }
+
+  restart.addEventListener("click", () => {
+    startOver();
     input.focus();
   });
+
+  erase.addEventListener("click", () => send("/erase_conversation", "Delete this conversation"));
 
   state.transcript.forEach(render);
 })();

@@ -1,0 +1,128 @@
+"""Health conversations kept no longer than needed: erasure on request and retention.
+
+Rasa Open Source stores every event of a conversation and never deletes one (RasaHQ/rasa#10719).
+``PrivacySQLTrackerStore`` is Rasa's SQL tracker store (SQLite by default, PostgreSQL in the
+scale-out profile: the same class, named in ``endpoints.yml``) with two additions:
+
+- a conversation whose turn ran ``action_erase_conversation`` (the visitor asked for it and
+  confirmed) is deleted, every event of it, instead of being saved;
+- conversations whose last event is older than ``RETENTION_DAYS`` (default 30) are deleted
+  every ``PURGE_INTERVAL_MINUTES`` (default 60) while the server runs.
+
+``erase`` and ``purge`` do the same for an operator (``python -m scripts.erase SENDER_ID``,
+``make purge``). A purge deletes a conversation only when none of its events is newer than the
+cut-off, in one statement, so a conversation active while it runs keeps its new turns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import Any, Optional, Text, Tuple
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+ERASE_ACTION = "action_erase_conversation"
+DEFAULT_RETENTION_DAYS = 30.0
+DEFAULT_PURGE_INTERVAL_MINUTES = 60.0
+DAY_S = 86_400
+ENDPOINTS_HELP = "endpoints file (default: endpoints.yml, or endpoints.scale.yml with DB_HOST)"
+
+
+def retention_days() -> float:
+    """``RETENTION_DAYS`` (days; fractions allowed), or 30. 0 or less keeps conversations forever."""
+    value = os.environ.get("RETENTION_DAYS", "").strip()
+    try:
+        return float(value) if value else DEFAULT_RETENTION_DAYS
+    except ValueError:
+        raise ValueError(f"RETENTION_DAYS must be a number of days, not {value!r}") from None
+
+
+def erase(store: SQLTrackerStore, sender_id: Text) -> int:
+    """Delete every event of one conversation; the number of events deleted."""
+    events = store.SQLEvent.__table__
+    with store.session_scope() as session:
+        deleted = session.execute(sa.delete(events).where(events.c.sender_id == sender_id)).rowcount
+        session.commit()
+    return int(deleted or 0)
+
+
+def purge(store: SQLTrackerStore, older_than_days: float, now: Optional[float] = None) -> Tuple[int, int]:
+    """Delete the conversations whose last event is older than ``older_than_days``; (conversations,
+    events) deleted. The choice and the deletion are one statement: an event saved meanwhile
+    either makes its conversation recent (kept whole) or comes after the deletion (kept)."""
+    cutoff = (time.time() if now is None else now) - older_than_days * DAY_S
+    events = store.SQLEvent.__table__
+    stale = sa.select(events.c.sender_id).group_by(events.c.sender_id).having(sa.func.max(events.c.timestamp) < cutoff)
+    with store.session_scope() as session:
+        senders = session.execute(sa.select(sa.func.count()).select_from(stale.subquery())).scalar_one()
+        deleted = session.execute(sa.delete(events).where(events.c.sender_id.in_(stale.scalar_subquery()))).rowcount
+        session.commit()
+    return int(senders), int(deleted or 0)
+
+
+def asked_to_erase(tracker: DialogueStateTracker) -> bool:
+    """Whether the turn being saved ran the erase action (only its latest turn is looked at)."""
+    for event in reversed(tracker.events):
+        if isinstance(event, ActionExecuted):
+            if event.action_name == ERASE_ACTION:
+                return True
+            if event.action_name == "action_listen" and event is not tracker.events[-1]:
+                return False
+    return False
+
+
+class PrivacySQLTrackerStore(SQLTrackerStore):
+    """Rasa's SQL tracker store that erases a conversation on request and purges old ones."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.retention_days = retention_days()
+        self.purge_interval_s = 60 * float(os.environ.get("PURGE_INTERVAL_MINUTES") or DEFAULT_PURGE_INTERVAL_MINUTES)
+        self._purging: Optional[asyncio.Task] = None
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        self._start_purging()
+        if asked_to_erase(tracker):
+            erase(self, tracker.sender_id)
+            logger.info("A conversation was erased at its visitor's request.")
+            return
+        await super().save(tracker)
+
+    def _start_purging(self) -> None:
+        """The periodic purge, started by the first save (a running event loop is needed)."""
+        if self._purging is None and self.retention_days > 0:
+            self._purging = asyncio.get_running_loop().create_task(self._purge_periodically())
+
+    async def _purge_periodically(self) -> None:
+        while True:
+            try:
+                conversations, _ = purge(self, self.retention_days)
+                if conversations:
+                    logger.info(
+                        f"Retention: deleted {conversations} conversation(s) older than {self.retention_days:g} days."
+                    )
+            except Exception as error:  # a failed purge must not stop the next one
+                logger.error(f"Retention purge failed: {error}")
+            await asyncio.sleep(self.purge_interval_s)
+
+
+def open_store(endpoints: Optional[Text] = None) -> SQLTrackerStore:
+    """The tracker store the bot uses: ``endpoints`` or, when the scale-out variables are set
+    (``DB_HOST``), endpoints.scale.yml, else endpoints.yml."""
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.core.utils import read_endpoints_from_path
+
+    path = endpoints or ("endpoints.scale.yml" if os.environ.get("DB_HOST") else "endpoints.yml")
+    config = read_endpoints_from_path(path).tracker_store
+    store = TrackerStore.create(config)
+    if not isinstance(store, SQLTrackerStore):
+        raise SystemExit(f"{path}: the tracker store is {type(store).__name__}, not a SQL store")
+    return store
