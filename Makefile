@@ -22,7 +22,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # memory live in one process)
 RASA_WORKERS ?= 2
 
-.PHONY: help install build train validate shell run web api slack actions test lint evaluate bench soak clean
+.PHONY: help install build train validate shell run web api slack actions test lint evaluate bench soak purge check-article clean
 .PHONY: audit
 
 help:
@@ -31,6 +31,7 @@ help:
 	@echo "make install   create $(VENV) with Python 3.10 and the pinned packages"
 	@echo "make build     build the project's spaCy pipeline (nlp/build/en_nkt)"
 	@echo "make train     train the model ($(MODEL)) if data, config or domain changed"
+	@echo "make check-article  after editing the article: passages changed, gone, new, and what to do (ACCEPT=1 records it)"
 	@echo "make validate  rasa data validate"
 	@echo "make run       rasa server (REST on 127.0.0.1:5005, RASA_WORKERS=2 Sanic workers) + action server"
 	@echo "make api       make run with Rasa's HTTP API on, behind a token: RASA_API_TOKEN=... make api"
@@ -38,6 +39,7 @@ help:
 	@echo "make slack     the bot on Slack (needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; README, Slack)"
 	@echo "make evaluate  score the trained bot on every split of eval/ (first quoted passage; per split)"
 	@echo "make bench     latency and throughput of the bot over REST on loopback"
+	@echo "make purge     delete conversations older than RETENTION_DAYS (30) from the tracker store"
 	@echo "make soak      16 users for 5 minutes: throughput, errors, memory growth (SOAK_MINUTES=…)"
 	@echo "make audit     pip-audit on constraints.txt from .rasa/audit-venv; says so when its service is unreachable"
 
@@ -83,10 +85,16 @@ $(TRAINING_LIST):  # after `make clean` in the same run
 	@mkdir -p $(@D) && echo '$(TRAINING_NAMES)' > $@
 
 $(MODEL): $(PIPELINE) $(ENCODER) $(TRAINING_INPUTS) $(TRAINING_LIST)
+	$(BIN)/python -m scripts.check_article
 	$(RASA) train --fixed-model-name nkt --out models
 	@touch $@
 
 train: $(MODEL)
+
+# after editing data/article/: what changed, who points to it, what to do (make train runs it
+# too); ACCEPT=1 records the article as checked
+check-article: $(VENV)/.installed
+	$(BIN)/python -m scripts.check_article $(if $(ACCEPT),--accept)
 
 validate: $(PIPELINE) $(ENCODER)
 	$(RASA) data validate --fail-on-warnings
@@ -144,6 +152,11 @@ evaluate: $(MODEL)
 # latency and throughput over REST on loopback (ours only so far; see scripts/bench.py)
 bench: $(MODEL)
 	$(BIN)/python -m scripts.bench
+
+# delete the conversations older than RETENTION_DAYS (default 30) from the tracker store
+# (PostgreSQL when DB_HOST is set); one conversation: python -m scripts.erase SENDER_ID
+purge: $(VENV)/.installed
+	$(BIN)/python -m scripts.purge
 
 # not part of `make test` (it takes 6 minutes); see scripts/soak.py
 soak: $(MODEL)

@@ -48,6 +48,10 @@ class TopicMap:
         return None
 
 
+# what a publisher who edited the article runs to see what to fix
+CHECK_HINT = "make check-article lists what the edit changed and what to do"
+
+
 def load_topic_map(kb: KnowledgeBase, path: Path = TOPICS_PATH) -> TopicMap:
     """Read the mapping and resolve its passage ids; unknown ids stop start-up, naming the file."""
     try:
@@ -63,7 +67,7 @@ def load_topic_map(kb: KnowledgeBase, path: Path = TOPICS_PATH) -> TopicMap:
         if missing or not entry.get("passages") or not entry.get("title"):
             raise ArticleError(
                 f"{path}: topic {intent!r} needs a title and passages that exist in "
-                f"{kb.source_file.name} (unknown: {', '.join(missing) or 'none'})"
+                f"{kb.source_file.name} (unknown: {', '.join(missing) or 'none'}; {CHECK_HINT})"
             )
         topics[intent] = Topic(
             intent=intent,
@@ -123,7 +127,7 @@ def _questions_file(kb: KnowledgeBase, path: Path) -> Dict[str, List[str]]:
         raise ArticleError(f"{path}: expected a mapping with a 'passages' key")
     unknown = [pid for pid in questions if not kb.has_passage(pid)]
     if unknown:
-        raise ArticleError(f"{path}: passage ids not in {kb.source_file.name}: {', '.join(unknown)}")
+        raise ArticleError(f"{path}: passage ids not in {kb.source_file.name}: {', '.join(unknown)} ({CHECK_HINT})")
     return {pid: [str(q) for q in qs or []] for pid, qs in questions.items()}
 
 
