@@ -20,6 +20,7 @@ import asyncio
 import logging
 import os
 import time
+import warnings
 from typing import Any, Optional, Text, Tuple
 
 import sqlalchemy as sa
@@ -122,7 +123,9 @@ def open_store(endpoints: Optional[Text] = None) -> SQLTrackerStore:
 
     path = endpoints or ("endpoints.scale.yml" if os.environ.get("DB_HOST") else "endpoints.yml")
     config = read_endpoints_from_path(path).tracker_store
-    store = TrackerStore.create(config)
+    with warnings.catch_warnings():  # SQLAlchemy's deprecation notice about Rasa's URL() call
+        warnings.simplefilter("ignore")
+        store = TrackerStore.create(config)
     if not isinstance(store, SQLTrackerStore):
         raise SystemExit(f"{path}: the tracker store is {type(store).__name__}, not a SQL store")
     return store
