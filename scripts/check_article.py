@@ -84,6 +84,7 @@ class Report:
     new: List[Passage] = field(default_factory=list)
     renamed: Dict[str, str] = field(default_factory=dict)  # old heading -> new heading
     broken: Dict[str, List[str]] = field(default_factory=dict)  # a gone id -> the places naming it
+    sections_before: Dict[str, str] = field(default_factory=dict)  # id -> its heading when last checked
 
     @property
     def clean(self) -> bool:
@@ -92,7 +93,7 @@ class Report:
 
 def compare(kb: KnowledgeBase, lock: Dict, named: Dict[str, List[str]]) -> Report:
     checked = (lock or {}).get("passages") or {}
-    report = Report()
+    report = Report(sections_before={pid: entry.get("section") for pid, entry in checked.items()})
     for p in kb.passages:
         before = checked.get(p.id)
         if before is None:
@@ -126,9 +127,18 @@ def describe(report: Report, named: Dict[str, List[str]], kb: KnowledgeBase) -> 
         lines += _places(
             named.get(p.id), "add it to a topic in topics.yml and write its questions in passage_questions.yml"
         )
+    headings = {section.heading for section in kb.sections}
     for old, new in report.renamed.items():
-        lines += [f"HEADING  {old!r} is now {new!r}: the section links of answers follow; nothing else to do"]
+        if old in headings:  # the section is still there: passages moved out of it
+            moved = [p.id for p in kb.passages if p.section.heading == new and checked_in(old, p.id, report)]
+            lines += [f"MOVED    {', '.join(moved)} from {old!r} to {new!r}: answers cite the new section"]
+        else:
+            lines += [f"HEADING  {old!r} is now {new!r}: the section links of answers follow; nothing else to do"]
     return lines
+
+
+def checked_in(heading: str, passage_id: str, report: Report) -> bool:
+    return report.sections_before.get(passage_id) == heading
 
 
 def _places(places: Optional[Sequence[str]], action: str) -> List[str]:

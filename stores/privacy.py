@@ -7,7 +7,8 @@ scale-out profile: the same class, named in ``endpoints.yml``) with two addition
 - a conversation whose turn ran ``action_erase_conversation`` (the visitor asked for it and
   confirmed) is deleted, every event of it, instead of being saved;
 - conversations whose last event is older than ``RETENTION_DAYS`` (default 30) are deleted
-  every ``PURGE_INTERVAL_MINUTES`` (default 60) while the server runs.
+  every ``PURGE_INTERVAL_MINUTES`` (default 60) while the server runs, and so is any
+  conversation whose erasure failed at save time (the visitor was told it was deleted).
 
 ``erase`` and ``purge`` do the same for an operator (``python -m scripts.erase SENDER_ID``,
 ``make purge``). A purge deletes a conversation only when none of its events is newer than the
@@ -27,6 +28,13 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from nlp import rasa_fixes
+
+# A save writes the events after those the tracker was read with (the fixes' _additional_events;
+# Rasa's own counts the rows stored at save time): so a purge or an erase between a turn's read
+# and its save cannot bring the deleted events back. The server applies the fixes anyway.
+rasa_fixes.apply()
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +77,17 @@ def purge(store: SQLTrackerStore, older_than_days: float, now: Optional[float] =
     return int(senders), int(deleted or 0)
 
 
+def sweep_erasures(store: SQLTrackerStore) -> int:
+    """Delete any conversation that ran the erase action but is still stored (an erase that failed
+    at save time): the visitor was told it was deleted. The number of events deleted."""
+    events = store.SQLEvent.__table__
+    asked = sa.select(events.c.sender_id).where(events.c.action_name == ERASE_ACTION).distinct()
+    with store.session_scope() as session:
+        deleted = session.execute(sa.delete(events).where(events.c.sender_id.in_(asked.scalar_subquery()))).rowcount
+        session.commit()
+    return int(deleted or 0)
+
+
 def asked_to_erase(tracker: DialogueStateTracker) -> bool:
     """Whether the turn being saved ran the erase action (only its latest turn is looked at)."""
     for event in reversed(tracker.events):
@@ -86,26 +105,37 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.retention_days = retention_days()
-        self.purge_interval_s = 60 * float(os.environ.get("PURGE_INTERVAL_MINUTES") or DEFAULT_PURGE_INTERVAL_MINUTES)
+        minutes = float(os.environ.get("PURGE_INTERVAL_MINUTES") or DEFAULT_PURGE_INTERVAL_MINUTES)
+        self.purge_interval_s = 60 * (minutes if minutes > 0 else DEFAULT_PURGE_INTERVAL_MINUTES)
         self._purging: Optional[asyncio.Task] = None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         self._start_purging()
         if asked_to_erase(tracker):
-            erase(self, tracker.sender_id)
+            try:
+                erase(self, tracker.sender_id)
+            except Exception as error:  # saved instead; the periodic sweep deletes it later
+                logger.error(f"Erasing a conversation failed ({type(error).__name__}); it is retried.")
+                await super().save(tracker)
+                return
             logger.info("A conversation was erased at its visitor's request.")
             return
         await super().save(tracker)
 
     def _start_purging(self) -> None:
-        """The periodic purge, started by the first save (a running event loop is needed)."""
-        if self._purging is None and self.retention_days > 0:
+        """The periodic purge (and the sweep of failed erasures), started by the first save (a
+        running event loop is needed)."""
+        if self._purging is None:
             self._purging = asyncio.get_running_loop().create_task(self._purge_periodically())
 
     async def _purge_periodically(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            try:
-                conversations, _ = purge(self, self.retention_days)
+            try:  # in a thread: a purge scans the whole table, conversations must not wait for it
+                await loop.run_in_executor(None, sweep_erasures, self)
+                conversations = 0
+                if self.retention_days > 0:
+                    conversations, _ = await loop.run_in_executor(None, purge, self, self.retention_days)
                 if conversations:
                     logger.info(
                         f"Retention: deleted {conversations} conversation(s) older than {self.retention_days:g} days."

@@ -72,3 +72,13 @@ def test_accepting_records_the_article_so_the_next_check_is_clean(tmp_path, caps
 @pytest.mark.parametrize("name", ["topics.yml", "passage_questions.yml", "detail_questions.yml"])
 def test_every_file_that_names_passages_is_read(name):
     assert any(name in place for places in check_article.references().values() for place in places)
+
+
+def test_a_paragraph_moved_to_another_section_is_reported_as_moved_not_as_a_renamed_heading(tmp_path, capsys):
+    paragraph = next(block for block in ORIGINAL.split("\n\n") if block.startswith(COST))
+    without = ORIGINAL.replace(paragraph + "\n\n", "")
+    moved = without.replace("\nEvidence and Research\n\n", "\nEvidence and Research\n\n" + paragraph + "\n\n")
+    assert moved != without
+    status, out = run(tmp_path, moved, capsys)
+    assert status == 0 and "MOVED    cost-and-accessibility from 'Limitations and Considerations'" in out
+    assert "HEADING" not in out
