@@ -34,7 +34,11 @@ CLARIFY = "I'm not sure which of these you mean. Did you mean:"
 NOTHING_BEFORE = "Ask me a question about the article first, and I can tell you more about the answer."
 END_OF_SUBJECT = "That's everything the article says on “{subject}”."
 NONE_OF_THESE = {"title": "None of these", "payload": "/none_of_these"}
-NOT_WHAT_I_ASKED = {"title": "That's not what I asked", "payload": "/not_what_i_asked"}
+# every answer's verdict buttons: "Not helpful" is the "that's not what I asked" repair
+HELPFUL = {"title": "Helpful", "payload": "/feedback_helpful"}
+NOT_WHAT_I_ASKED = {"title": "Not helpful", "payload": "/not_what_i_asked"}
+FEEDBACK_BUTTONS = [HELPFUL, NOT_WHAT_I_ASKED]
+THANKS_FOR_FEEDBACK = "Thanks for telling me. Ask me anything else about the article."
 SMALL_TALK_RESPONSES = {  # as data/rules.yml answers them when the classifier is sure
     "greet": "utter_greet",
     "help": "utter_help",
@@ -112,7 +116,7 @@ def answer_topic(
         dispatcher.utter_message(text=NO_LOCAL_INFORMATION)
     dispatcher.utter_message(
         text=quote(passages),
-        buttons=buttons_for(related) + [NOT_WHAT_I_ASKED],
+        buttons=buttons_for(related) + FEEDBACK_BUTTONS,
         article_quote=quote_data(passages, topic.title),
     )
     return [
@@ -126,7 +130,7 @@ def answer_passage(
     dispatcher: CollectingDispatcher, passage: Passage, quoted: Sequence[str] = (), alternatives: Sequence[str] = ()
 ) -> List[EventType]:
     dispatcher.utter_message(
-        text=quote([passage]), buttons=[NOT_WHAT_I_ASKED], article_quote=quote_data([passage], passage.title)
+        text=quote([passage]), buttons=FEEDBACK_BUTTONS, article_quote=quote_data([passage], passage.title)
     )
     return [SlotSet("quoted_passages", [*quoted, passage.id]), SlotSet("alternatives", list(alternatives))]
 
@@ -231,6 +235,10 @@ class ActionTryNextBest(Action):
         return "action_try_next_best"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        verdict = feedback(tracker, helpful=False)
+        return verdict + await self._repair(dispatcher, tracker)
+
+    async def _repair(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         res = resources()
         message = tracker.latest_message or {}
         if len((message.get("text") or "").split()) > MAX_REPAIR_WORDS:
@@ -245,6 +253,27 @@ class ActionTryNextBest(Action):
         dispatcher.utter_message(text="Sorry about that.")
         decline(dispatcher, retrieval.content_lemmas(question), res, exclude=tried)
         return forget_thread()
+
+
+def feedback(tracker: Tracker, helpful: bool) -> List[EventType]:
+    """The visitor's verdict on the last answer, as a slot event in the conversation's tracker:
+    the topic and first passage it refers to (nothing when no answer came before)."""
+    quoted = tracker.get_slot("quoted_passages") or []
+    if not quoted:
+        return []
+    verdict = {"helpful": helpful, "topic": tracker.get_slot("last_topic"), "passage": quoted[0]}
+    return [SlotSet("feedback", verdict)]
+
+
+class ActionRecordFeedback(Action):
+    """ "Helpful" on an answer: recorded (``feedback``), thanked, the thread kept for "tell me more"."""
+
+    def name(self) -> Text:
+        return "action_record_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(text=THANKS_FOR_FEEDBACK)
+        return feedback(tracker, helpful=True)
 
 
 def previous_user_text(tracker: Tracker) -> Optional[str]:

@@ -5,7 +5,7 @@ Rasa 3.6's console channel lets prompt_toolkit's ``EOFError`` (Ctrl-D at the pro
 escape from its input loop: the server behind the shell is then never stopped and the
 shell hangs. This treats end of input as ``/stop``. It also shows a reply with buttons
 as the button menu's question, which prompt_toolkit cuts at the terminal's width: every
-answer here has buttons ("That's not what I asked"), so a quoted passage would lose all
+answer here has buttons ("Helpful", "Not helpful"), so a quoted passage would lose all
 but its first line's worth. The text is printed as any other reply, and the menu asks a
 short question. Then it runs the ordinary ``rasa shell`` command line with the arguments
 given.

@@ -34,7 +34,12 @@ def test_a_topic_with_two_passages_quotes_both_and_offers_related_topics(dispatc
     assert kb.passage("neurokinetic-therapy-nkt-is-a-sophisticated").body in message["text"]
     assert "Source: What Is Neurokinetic Therapy?; Neurokinetic Therapy: Can It Alleviate Stress?" in message["text"]
     payloads = [b["payload"] for b in message["buttons"]]
-    assert payloads == ["/ask_session_content", "/ask_how_nkt_addresses_stress", "/not_what_i_asked"]
+    assert payloads == [
+        "/ask_session_content",
+        "/ask_how_nkt_addresses_stress",
+        "/feedback_helpful",
+        "/not_what_i_asked",
+    ]
 
 
 def test_out_of_scope_is_declined_with_the_nearest_covered_questions_as_buttons(dispatcher, kb):

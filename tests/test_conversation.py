@@ -7,7 +7,14 @@ from dataclasses import replace
 from conftest import make_tracker
 
 from actions import answering
-from actions.answering import CLARIFY, NOT_COVERED, ActionAnswerQuestion, ActionTellMore, ActionTryNextBest
+from actions.answering import (
+    CLARIFY,
+    NOT_COVERED,
+    ActionAnswerQuestion,
+    ActionRecordFeedback,
+    ActionTellMore,
+    ActionTryNextBest,
+)
 from actions.decision import THRESHOLDS, Decision, Thresholds, decide, rank_topics
 from actions.retrieval import content_lemmas
 
@@ -46,9 +53,33 @@ def test_a_comparison_is_chosen_by_the_therapy_named_whatever_comparison_the_cla
     assert kb.passage("mind-body-therapies").body in dispatcher.messages[0]["text"]
 
 
-def test_every_answer_offers_a_way_to_say_it_missed(dispatcher):
+def test_every_answer_offers_helpful_and_not_helpful(dispatcher):
     run(ActionAnswerQuestion(), dispatcher, make_tracker("is nkt safe", "ask_safety", 0.95))
-    assert {"title": "That's not what I asked", "payload": "/not_what_i_asked"} in dispatcher.messages[0]["buttons"]
+    assert dispatcher.messages[0]["buttons"][-2:] == [
+        {"title": "Helpful", "payload": "/feedback_helpful"},
+        {"title": "Not helpful", "payload": "/not_what_i_asked"},
+    ]
+
+
+def test_helpful_is_recorded_with_the_topic_and_passage_it_refers_to(dispatcher):
+    slots = {"last_topic": "ask_evidence", "quoted_passages": ["some-evidence-supports-the-underlying-principles"]}
+    events = run(ActionRecordFeedback(), dispatcher, make_tracker("/feedback_helpful", "feedback_helpful", slots=slots))
+    verdict = {"helpful": True, "topic": "ask_evidence", "passage": "some-evidence-supports-the-underlying-principles"}
+    assert slots_of(events) == {"feedback": verdict}
+    assert dispatcher.messages[0]["text"].startswith("Thanks for telling me")
+
+
+def test_not_helpful_is_recorded_and_offers_the_next_best_answer(dispatcher, kb):
+    slots = {
+        "last_topic": "ask_safety",
+        "quoted_passages": ["is-neurokinetic-therapy-safe"],
+        "alternatives": ["ask_cost_insurance"],
+    }
+    tracker = make_tracker("/not_what_i_asked", "not_what_i_asked", slots=slots)
+    events = run(ActionTryNextBest(), dispatcher, tracker)
+    assert events[0]["name"] == "feedback"
+    assert events[0]["value"] == {"helpful": False, "topic": "ask_safety", "passage": "is-neurokinetic-therapy-safe"}
+    assert kb.passage("cost-and-accessibility").body in dispatcher.messages[0]["text"]
 
 
 def test_tell_me_more_quotes_another_passage_of_the_same_section(dispatcher, kb):

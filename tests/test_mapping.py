@@ -37,6 +37,7 @@ NON_TOPIC_INTENTS = {
     "erase_conversation",
     "confirm_erase",
     "deny_erase",
+    "feedback_helpful",
 }
 
 
