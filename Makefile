@@ -22,7 +22,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # memory live in one process)
 RASA_WORKERS ?= 2
 
-.PHONY: help install build train validate shell run web api slack actions test lint evaluate bench soak purge check-article clean
+.PHONY: help install build train validate shell run web api slack actions test lint evaluate bench soak purge report check-article clean
 .PHONY: audit
 
 help:
@@ -40,6 +40,7 @@ help:
 	@echo "make evaluate  score the trained bot on every split of eval/ (first quoted passage; per split)"
 	@echo "make bench     latency and throughput of the bot over REST on loopback"
 	@echo "make purge     delete conversations older than RETENTION_DAYS (30) from the tracker store"
+	@echo "make report    what visitors asked, answered, declined, found helpful: reports/*.html (SINCE=7d)"
 	@echo "make soak      16 users for 5 minutes: throughput, errors, memory growth (SOAK_MINUTES=…)"
 	@echo "make audit     pip-audit on constraints.txt from .rasa/audit-venv; says so when its service is unreachable"
 
@@ -157,6 +158,10 @@ bench: $(MODEL)
 # (PostgreSQL when DB_HOST is set); one conversation: python -m scripts.erase SENDER_ID
 purge: $(VENV)/.installed
 	$(BIN)/python -m scripts.purge
+
+# what visitors asked (SINCE=7d for the last week): one HTML file, its path printed last
+report: $(VENV)/.installed
+	$(BIN)/python -m scripts.report $(if $(SINCE),--since $(SINCE))
 
 # not part of `make test` (it takes 6 minutes); see scripts/soak.py
 soak: $(MODEL)

@@ -18,6 +18,7 @@ from actions import retrieval
 from actions.continuation import next_passage
 from actions.decision import FALLBACK_INTENT, Decision, Resources, decide, entity_topics, resources
 from actions.knowledge_base import Passage
+from actions.reply_kinds import ANSWERED, DECLINED, DID_YOU_MEAN
 from actions.safety import is_crisis
 from actions.topics import Topic
 
@@ -96,9 +97,9 @@ def decline(
     (or the main ones) as buttons."""
     near = list(dict.fromkeys([*first, *nearest_topics(lemmas, res, exclude)]))[:MAX_SUGGESTIONS]
     if near:
-        dispatcher.utter_message(text=f"{reason} {NEAREST}", buttons=buttons_for(near))
+        dispatcher.utter_message(text=f"{reason} {NEAREST}", buttons=buttons_for(near), reply=DECLINED)
     else:
-        dispatcher.utter_message(text=f"{reason} {MAIN_TOPICS}", buttons=buttons_for(main_topics(res)))
+        dispatcher.utter_message(text=f"{reason} {MAIN_TOPICS}", buttons=buttons_for(main_topics(res)), reply=DECLINED)
 
 
 def answer_topic(
@@ -118,6 +119,7 @@ def answer_topic(
         text=quote(passages),
         buttons=buttons_for(related) + FEEDBACK_BUTTONS,
         article_quote=quote_data(passages, topic.title),
+        reply=ANSWERED,
     )
     return [
         SlotSet("last_topic", topic.intent),
@@ -130,7 +132,10 @@ def answer_passage(
     dispatcher: CollectingDispatcher, passage: Passage, quoted: Sequence[str] = (), alternatives: Sequence[str] = ()
 ) -> List[EventType]:
     dispatcher.utter_message(
-        text=quote([passage]), buttons=FEEDBACK_BUTTONS, article_quote=quote_data([passage], passage.title)
+        text=quote([passage]),
+        buttons=FEEDBACK_BUTTONS,
+        article_quote=quote_data([passage], passage.title),
+        reply=ANSWERED,
     )
     return [SlotSet("quoted_passages", [*quoted, passage.id]), SlotSet("alternatives", list(alternatives))]
 
@@ -180,7 +185,9 @@ def respond(dispatcher: CollectingDispatcher, message: Dict[str, Any], res: Reso
     if decision.kind == "answer":
         return answer_topic(dispatcher, decision.topics[0], res, decision.alternatives, decision.local, decision.quoted)
     if decision.kind == "clarify":
-        dispatcher.utter_message(text=CLARIFY, buttons=buttons_for(decision.topics) + [NONE_OF_THESE])
+        dispatcher.utter_message(
+            text=CLARIFY, buttons=buttons_for(decision.topics) + [NONE_OF_THESE], reply=DID_YOU_MEAN
+        )
         return forget_thread()
     if decision.kind == "passage" and decision.passage:
         return [SlotSet("last_topic", None), *answer_passage(dispatcher, decision.passage, (), decision.alternatives)]

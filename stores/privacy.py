@@ -20,11 +20,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import time
 import warnings
 from typing import Any, Optional, Text, Tuple
 
 import sqlalchemy as sa
+import yaml
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -147,15 +149,30 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
 
 def open_store(endpoints: Optional[Text] = None) -> SQLTrackerStore:
     """The tracker store the bot uses: ``endpoints`` or, when the scale-out variables are set
-    (``DB_HOST``), endpoints.scale.yml, else endpoints.yml."""
+    (``DB_HOST``), endpoints.scale.yml, else endpoints.yml. Only its ``tracker_store`` section
+    is read, so an operator needs the database's variables, not the action server's or Redis's."""
     from rasa.core.tracker_store import TrackerStore
-    from rasa.core.utils import read_endpoints_from_path
+    from rasa.utils.endpoints import EndpointConfig
 
     path = endpoints or ("endpoints.scale.yml" if os.environ.get("DB_HOST") else "endpoints.yml")
-    config = read_endpoints_from_path(path).tracker_store
+    with open(path, encoding="utf-8") as file:
+        section = (yaml.safe_load(file) or {}).get("tracker_store")
+    if not section:
+        raise SystemExit(f"{path} has no tracker_store")
+    config = EndpointConfig.from_dict({key: _expanded(path, value) for key, value in section.items()})
     with warnings.catch_warnings():  # SQLAlchemy's deprecation notice about Rasa's URL() call
         warnings.simplefilter("ignore")
         store = TrackerStore.create(config)
     if not isinstance(store, SQLTrackerStore):
         raise SystemExit(f"{path}: the tracker store is {type(store).__name__}, not a SQL store")
     return store
+
+
+def _expanded(path: Text, value: Any) -> Any:
+    """``${DB_HOST}`` and the like, from the environment (as Rasa reads endpoints files)."""
+    if not isinstance(value, str):
+        return value
+    missing = [name for name in re.findall(r"\$\{(\w+)\}", value) if name not in os.environ]
+    if missing:
+        raise SystemExit(f"{path}: set {', '.join(missing)} (the tracker store's database)")
+    return os.path.expandvars(value)

@@ -1,8 +1,11 @@
-"""Shared fixtures: the knowledge base, the topic mapping, a tracker factory, the real bot; and
-what a user sees in a conversation (the passages a reply quotes, whether "tell me more" went on)."""
+"""Shared fixtures: the knowledge base, the topic mapping, a tracker factory, the real bot, a real
+PostgreSQL server and headless Chromium; and what a user sees in a conversation (the passages a
+reply quotes, whether "tell me more" went on)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
@@ -72,6 +75,34 @@ def bot(web_port: int) -> Iterator[Any]:
 
     with running_bot(name="e2e", extra_env={"WEB_ORIGINS": f"http://127.0.0.1:{web_port}"}) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Dict[str, str]]:
+    """A real PostgreSQL server on loopback (scripts/store_servers.py): its ``DB_*`` variables."""
+    from scripts.store_servers import running_postgres
+
+    with running_postgres() as variables:
+        yield variables
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("No Chromium: run the tests with `make test` (scripts/ensure-chromium installs it)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium, the system's (Playwright never downloads one); per module, as
+    Playwright's sync API holds an event loop open that ``asyncio.run`` elsewhere must not meet."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        yield browser
+        browser.close()
 
 
 # What a user sees in a conversation (the scale-out and worker tests)

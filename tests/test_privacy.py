@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Iterator, List
+from typing import List
 
 import pytest
 import yaml
@@ -21,17 +21,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from actions.privacy import ERASED
 from scripts import erase as erase_command
 from scripts import purge as purge_command
-from scripts.store_servers import running_postgres
 from stores.privacy import DAY_S, ERASE_ACTION, PrivacySQLTrackerStore, erase, purge
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[dict]:
-    with running_postgres() as variables:
-        yield variables
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

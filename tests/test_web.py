@@ -8,8 +8,6 @@ does not go to 127.0.0.1 is aborted, so nothing leaves the machine.
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -30,13 +28,6 @@ TIMEOUT_MS = 30_000
 INJECTION = '<img src=x onerror="window.__injected = true; alert(1)">'
 
 
-def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        pytest.fail("No Chromium: run the tests with `make test` (scripts/ensure-chromium installs it)")
-    return path
-
-
 @pytest.fixture(scope="module")
 def page_url(bot, web_port: int) -> Iterator[str]:
     server = make_server("127.0.0.1", web_port, bot.url)
@@ -45,14 +36,6 @@ def page_url(bot, web_port: int) -> Iterator[str]:
     yield f"http://127.0.0.1:{web_port}/"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
