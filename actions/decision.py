@@ -7,6 +7,7 @@ with other thresholds. The Rasa actions (``actions.answering``) only format and 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
@@ -14,6 +15,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 from actions import answer_types, retrieval
 from actions.continuation import PassageSimilarity
 from actions.knowledge_base import KnowledgeBase, Passage, knowledge_base
+from actions.spelling import Speller
 from actions.topics import Topic, TopicMap, load_passage_questions, load_topic_examples, load_topic_map
 from nlp.encoder import static_encoder
 
@@ -74,6 +76,7 @@ class Resources:
     search_index: retrieval.Bm25Index  # per passage: its words and the questions it answers
     passage_ranker: retrieval.PassageRanker  # which passage answers a question (passage search)
     similarity: PassageSimilarity  # how alike two passages are ("tell me more")
+    speller: Speller  # a misspelt word of the question, corrected to the indexes' words
 
     @property
     def topics(self) -> Dict[str, Topic]:
@@ -109,7 +112,11 @@ def resources() -> Resources:
         [(p.id, p.body) for p in kb.passages], questions, static_encoder(), RANKER_DENSE_SCALE
     )
     similarity = PassageSimilarity.build(kb, passage_index, static_encoder())
-    return Resources(kb, topic_map, topic_index, passage_index, search_index, passage_ranker, similarity)
+    frequencies = Counter(
+        w for index in (topic_index, search_index) for key in index.keys for w in set(index.terms(key))
+    )
+    speller = Speller.build(frequencies)
+    return Resources(kb, topic_map, topic_index, passage_index, search_index, passage_ranker, similarity, speller)
 
 
 @dataclass(frozen=True)
@@ -229,9 +236,10 @@ def _passage_or_decline(
 def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Thresholds = THRESHOLDS) -> Decision:
     """What to answer to ``message`` (the NLU parse); ``lemmas``: its content lemmas.
 
+    A misspelt word is read as the indexed word it is one or two edits from (``actions.spelling``).
     An answer that lacks the kind of fact asked for ("what year …", "how many …") is
     declined: the right section, quoted, would read as an answer the article does not give."""
-    decision = _choose(message, lemmas, res, t)
+    decision = _choose(message, res.speller.correct(lemmas), res, t)
     quoted = decision.quoted
     if not quoted or decision.local:  # nothing to quote (or local: answered with a note)
         return decision
