@@ -285,6 +285,9 @@ def _choose(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: T
     ranked = rank_topics(lemmas, ranking, res, t, hits)
     # the ranker orders the candidates worth answering; it does not make one worth it
     best, support, score = next((c for c in ranked if c.support >= t.min_score), ranked[0])
+    spoken = spoken_topic(ranked, named)
+    if support < t.min_score and spoken is not None:
+        best, support, score = spoken.topic, t.min_score, spoken.score
     comparisons = [n for n in named if n.intent.startswith(COMPARISON_PREFIX)]
     if best.intent.startswith(COMPARISON_PREFIX) or best.intent == "ask_compare_therapies":
         if comparisons:  # "is NKT better than yoga?": the therapy named decides the comparison
@@ -302,6 +305,15 @@ def _choose(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: T
     if close and not comparisons:
         return Decision("clarify", (best, *close[: MAX_CHOICES - 1]))
     return Decision("answer", (best,), alternatives=alternatives, local=local, order=ordered(best, hits))
+
+
+def spoken_topic(ranked: Sequence[Candidate], named: Sequence[Topic]) -> Optional[Candidate]:
+    """The candidate that the message names, when it names one topic ("how much?": cost, by the
+    entity ruler), answered when no candidate has the support: the words that name a topic
+    are often stop words to the word search ("how much") and mean another topic to the
+    passage ranker ("how many"). Two topics named ("how much is physical therapy?") are not
+    one question the article answers."""
+    return next((c for c in ranked if c.topic in named), None) if len(named) == 1 else None
 
 
 def ordered(topic: Topic, hits: Optional[Ranking]) -> Tuple[Passage, ...]:

@@ -25,6 +25,7 @@ import yaml
 
 from actions import answer_types, decision
 from actions.decision import THRESHOLDS, resources
+from actions.spelling import Speller
 from scripts.calibrate import RememberedRanker, parse_all, score
 
 OFF: Dict[str, Dict[str, float]] = {
@@ -50,6 +51,8 @@ def patched(module: object, name: str, value: Callable) -> Iterator[None]:
 PATCHES = {
     "facts the article does not state (answer_types)": (answer_types, "unstated", lambda text, passages: None),
     "first passage chosen by the question (ordered)": (decision, "ordered", lambda topic, hits: topic.passages),
+    "a topic the message names answers (spoken_topic)": (decision, "spoken_topic", lambda ranked, named: None),
+    "misspelt words corrected (Speller.correct)": (Speller, "correct", lambda self, lemmas: list(lemmas)),
 }
 
 
