@@ -115,7 +115,7 @@ def resources() -> Resources:
     frequencies = Counter(
         w for index in (topic_index, search_index) for key in index.keys for w in set(index.terms(key))
     )
-    speller = Speller.build(frequencies)
+    speller = Speller.build(frequencies, passage_index.vocabulary)
     return Resources(kb, topic_map, topic_index, passage_index, search_index, passage_ranker, similarity, speller)
 
 

@@ -76,6 +76,9 @@ _SUICIDE = [
     r"\bnot\s+(planning\s+on|going\s+to\s+be)\s+(sticking|being)\s+around\b",
     r"\b(wasn'?t|weren'?t|was\s+not)\s+here\s+any\s*more\b",
     r"\bwho\s+gets\s+my\s+(cat|dog|pets?|things|stuff|money)\b",
+    # a burden lifted from others, a payout expected: goodbyes said indirectly
+    r"\b(nobody|no\s*one|everyone|they)\s+(will|would|won'?t)\s+(have\s+to\s+|need\s+to\s+)?(put\s+up\s+with|deal\s+with|worry\s+about)\s+me\b",
+    r"\blife\s+insurance\b[^.?!]{0,40}\b(soon|anyway|when\s+i'?m\s+gone|after\s+i'?m\s+gone)\b",
     r"\b(saying|said|says|text\w*\s+me)\s+goodbye\b[^.?!]{0,40}\bnot\s+answering\b",
     r"\b(got|has|have|bought)\s+a\s+rope\b",
     # a relapse is now, whatever the years clean before it
@@ -97,6 +100,11 @@ _METHOD = [
     r"\b(high|tall)\s+enough\s+to\s+jump\b",
     r"\bjump(ing)?\s+(off|from|in\s+front\s+of)\s+(a|the|my|his|her|their)?\s*(bridge|roof|building|cliff|balcony|train|car)\b",
     r"\bstockpil\w*\b",
+    # a ligature or a height checked for strength or danger
+    r"\b(strong|sturdy)\s+enough\s+to\s+hang\b|\bhang\s+(myself\s+)?(from|off)\s+(a|the|my)\s+(door|beam|banister|tree|ceiling|hook|rail)\b",
+    r"\b(bridge|building|roof|car\s*park|multi[\s-]?stor(e)?y|balcony|cliff|tower|flat|floor)\b[^.?!]{0,60}\b(high|tall)\s+enough\b",
+    r"\bno\s+(barriers?|railings?|fences?|nets?)\b[^.?!]{0,40}\b(top|roof|floor|bridge|edge|ledge)\b|"
+    r"\b(top\s+floor|roof|bridge|ledge)\b[^.?!]{0,40}\bno\s+(barriers?|railings?|fences?|nets?)\b",
 ]
 # Events that are a crisis as they happen, not as history.
 _HAPPENING = [
@@ -152,6 +160,7 @@ _HAPPENING = [
     r"\b(won'?t|will\s+not|can'?t)\s+wake\s+(him|her|them|up)\b",
     r"\bnot\s+respond(ing)?\b",
     r"\b(seizure|fitting|convuls\w*)\b",
+    r"\b(is|'s|are|keeps|keep)\s+having\s+(a\s+)?fits?\b",
     r"\b(severe|heavy)\s+bleeding\b",
     r"\bbleeding\s+(heavily|a\s+lot|loads|lots|badly|won'?t\s+stop|and\s+it\s+won'?t\s+stop)\b",
     r"\bblood'?s?\s+(is\s+)?(pouring|spurting|gushing|soaking)\b|"
@@ -176,8 +185,10 @@ _HAPPENING = [
     r"\b(says?|said|told\s+me)\s+not\s+to\s+tell\s+(anyone|anybody|mum|mom|dad|my)\b",
     r"\b(threaten\w*)\s+to\s+(hurt|kill)\s+(me|us|my)\b",
     r"\b(domestic|sexual)\s+(abuse|violence)\b",
+    r"\bnew\s+bruises\b|\bbruises\s+(every|all\s+the\s+time|again)\b",
     r"\bbeing\s+(abused|hit|beaten|hurt)\b",
     r"\b(won'?t|doesn'?t|does\s+not|will\s+not)\s+let\s+me\s+(leave|go\s+out|see\s+(my|anyone))\b",
+    r"\b(controls?|controlling)\s+(all\s+)?(my|the|our)\s+(money|finances|bank|phone|accounts?)\b[^.?!]{0,40}\b(threaten\w*|scared|afraid|hurts?|hits?)\b",
     r"\btakes?\s+my\s+phone\s+(off|away\s+from)\s+me\b",
     r"\b(going\s+to|gonna)\s+hurt\s+(me|us)\b",
     r"\b(hurt|harm)\s+(the|my|our)\s+(kids|children|baby|son|daughter)\b",
@@ -223,7 +234,8 @@ _NOT_A_THOUGHT = re.compile(
     r"\boverdos\w*\s+on\s+(coffee|caffeine|sugar|chocolate|netflix|tv|work)\b|"
     r"\bfelt\s+like\s+i'?d\s+been\s+hit\s+by\s+a\s+(bus|truck|train)\b|"
     r"\b(work|working)\s+with\s+suicidal\s+(clients|patients|people)\b|"
-    r"\b(anything|something)\s+(that\s+)?(could|might|would|can)\s+(hurt|harm)\b"
+    r"\b(anything|something)\s+(that\s+)?(could|might|would|can)\s+(hurt|harm)\b|"
+    r"\b(nearly|almost)\s+(passed\s+out|fainted|died|(gave|give|giving)\s+me\s+a\s+heart\s+attack|had\s+a\s+heart\s+attack)\b"
 )
 # A sign that it is happening now ("now" after "clean", "fine" … says the opposite).
 _NOW = re.compile(

@@ -4,7 +4,8 @@ Visitors misspell the one word that names what they ask ("propriosepsion??", "do
 cortizol"): the classifier's character n-grams may still see it, the word matches of passage
 search cannot. A lemma the indexes do not know, of 7 letters or more, becomes the known word
 within one edit (two from 8 letters; a swap of two letters is one edit), the most common one
-when several are; shorter words are left alone ("retire" is not "rewire"). The lookup is the
+when several are; shorter words are left alone ("retire" is not "rewire"). A British or
+American spelling the article does not use is read as the one it does ("mobilisation"). The lookup is the
 SymSpell method (Garbe 2012): every word's deletions are indexed once, so a correction costs
 a few dictionary lookups, not a pass over the vocabulary.
 """
@@ -18,6 +19,15 @@ from typing import Dict, Iterable, List, Mapping, Sequence, Set
 
 MIN_LETTERS = 7
 LONG_WORD = 8  # from here on, two edits
+# British and American spellings: the article's is read for the other ("mobilisation")
+_VARIANTS = [
+    ("isation", "ization"),
+    ("ised", "ized"),
+    ("ising", "izing"),
+    ("ise", "ize"),
+    ("our", "or"),
+    ("yse", "yze"),
+]
 
 
 def _max_edits(word: str) -> int:
@@ -50,15 +60,24 @@ def edit_distance(a: str, b: str) -> int:
 class Speller:
     known: Mapping[str, int]  # word -> how many indexed documents use it
     by_deletion: Mapping[str, Sequence[str]]
+    spelt_as: Mapping[str, str]  # a known word -> the article's spelling of it
 
     @classmethod
-    def build(cls, frequencies: Mapping[str, int]) -> "Speller":
+    def build(cls, frequencies: Mapping[str, int], article_words: Iterable[str] = ()) -> "Speller":
         by_deletion: Dict[str, List[str]] = {}
         for word in frequencies:
             if word.isalpha() and len(word) >= MIN_LETTERS - 2:  # a 7-letter typo of a 5-letter word
                 for deleted in _deletions(word, 2):
                     by_deletion.setdefault(deleted, []).append(word)
-        return cls(dict(frequencies), by_deletion)
+        article = set(article_words)
+        spelt_as = {
+            word: word.replace(theirs, ours)
+            for word in frequencies
+            if word not in article
+            for ours, theirs in [*_VARIANTS, *((b, a) for a, b in _VARIANTS)]
+            if theirs in word and word.replace(theirs, ours) in article
+        }
+        return cls(dict(frequencies), by_deletion, spelt_as)
 
     def correct(self, lemmas: Iterable[str]) -> List[str]:
         return [self.word(lemma) for lemma in lemmas]
@@ -66,6 +85,8 @@ class Speller:
     @lru_cache(maxsize=4096)  # noqa: B019 (one Speller per process, built with the resources)
     def word(self, word: str) -> str:
         """The known word nearest to ``word``, or ``word`` itself."""
+        if word in self.spelt_as:
+            return self.spelt_as[word]
         if word in self.known or len(word) < MIN_LETTERS or not word.isalpha():
             return word
         edits = _max_edits(word)

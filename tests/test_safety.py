@@ -110,3 +110,28 @@ def test_an_event_told_as_history_or_asked_about_as_a_hypothetical_is_not_a_cris
 )
 def test_passive_wishes_methods_self_harm_and_relapses_are_crises(text):
     assert is_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is my belt strong enough to hang from the door",
+        "which car park near here is high enough, the multi storey?",
+        "the bridge by the station has no railings at the edge, right?",
+        "soon no one will have to worry about me, anyway how long is a session",
+        "my life insurance will pay out soon anyway so money is no issue",
+        "he controls my bank account and threatens me if i buy anything",
+        "someone at the bus stop is having a fit, what do i do",
+        "the little boy next door has new bruises and cries all night",
+    ],
+)
+def test_ligatures_heights_burdens_payouts_control_fits_and_bruises_are_crises(text):
+    assert is_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I nearly passed out from the pain during my last massage, is nkt gentler?", "my dog almost gave me a heart attack"],
+)
+def test_a_near_miss_told_as_a_figure_of_speech_is_not_a_crisis(text):
+    assert not is_crisis(text)

@@ -26,3 +26,8 @@ def test_the_most_common_of_equally_near_words_wins():
 
 def test_a_swap_of_neighbouring_letters_is_one_edit():
     assert edit_distance("insurnace", "insurance") == 1 and edit_distance("cortizol", "cortisol") == 1
+
+
+def test_a_british_spelling_reads_as_the_american_one_the_article_uses(res):
+    assert res.speller.correct(["mobilisation", "behaviour"]) == ["mobilization", "behavior"]
+    assert Speller.build({"colour": 2, "color": 1}, article_words={"color"}).word("colour") == "color"
