@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import List
 
+from scripts import quiet  # noqa: F401  (first: library notices off)
 from stores.privacy import ENDPOINTS_HELP, erase, open_store
 
 

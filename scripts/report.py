@@ -30,6 +30,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 import sqlalchemy as sa
 
 from actions.reply_kinds import ANSWERED, CRISIS_RESPONSE, DECLINED, DID_YOU_MEAN, REPLY
+from scripts import quiet  # noqa: F401  (first: library notices off)
 from stores.privacy import DAY_S, ENDPOINTS_HELP, open_store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,8 +3,11 @@ real conversations over REST, on SQLite and PostgreSQL, opened in headless Chrom
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Dict, List
@@ -197,3 +200,19 @@ def test_a_period_without_conversations_gives_an_empty_report_not_an_error(visit
     endpoints = endpoints_file(tmp_path, {"dialect": "sqlite", "db": str(empty)})
     path = run_report(["--endpoints", str(endpoints), "--out", str(tmp_path / "e.html")], capsys)
     assert "No conversations in this period" in path.read_text()
+
+
+def test_the_operator_commands_print_their_result_and_no_library_notices(tmp_path):
+    endpoints = endpoints_file(tmp_path, {"dialect": "sqlite", "db": str(tmp_path / "quiet.db")})
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONWARNINGS", "TF_CPP_MIN_LOG_LEVEL")}
+    for command in (["report", "--out", str(tmp_path / "q.html")], ["purge", "--days", "30"], ["erase", "nobody"]):
+        run = subprocess.run(
+            [sys.executable, "-m", f"scripts.{command[0]}", *command[1:], "--endpoints", str(endpoints)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        assert "Warning" not in run.stderr + run.stdout and "tensorflow" not in run.stderr, run.stderr

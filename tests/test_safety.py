@@ -131,7 +131,10 @@ def test_ligatures_heights_burdens_payouts_control_fits_and_bruises_are_crises(t
 
 @pytest.mark.parametrize(
     "text",
-    ["I nearly passed out from the pain during my last massage, is nkt gentler?", "my dog almost gave me a heart attack"],
+    [
+        "I nearly passed out from the pain during my last massage, is nkt gentler?",
+        "my dog almost gave me a heart attack",
+    ],
 )
 def test_a_near_miss_told_as_a_figure_of_speech_is_not_a_crisis(text):
     assert not is_crisis(text)
