@@ -29,6 +29,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Set
 
 import yaml
 
+from scripts import quiet  # noqa: F401  (first: library notices off)
+
+# isort: split
 from actions.answering import NOT_COVERED, NOT_STATED_OPENING
 from actions.knowledge_base import KnowledgeBase, knowledge_base
 from actions.topics import load_topic_map

@@ -1,5 +1,5 @@
-"""Imported first by the operator commands (erase, purge, report), so their output is their
-result: Sanic's import sets DeprecationWarning back to "once" (sanic/app.py), which overrides
+"""Imported first by the operator commands (erase, purge, report) and the evaluation, so their
+output is their result: Sanic's import sets DeprecationWarning back to "once" (sanic/app.py), which overrides
 the ``PYTHONWARNINGS`` the Makefile sets, and Rasa's dependencies then print pages of notices."""
 
 import os
