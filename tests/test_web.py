@@ -110,6 +110,23 @@ def test_clicking_a_suggestion_button_answers_that_topic(page, res):
     assert quoted == [p.body for p in topic.passages]
 
 
+def test_helpful_is_chosen_from_the_keyboard_then_both_verdicts_are_disabled_even_after_a_reload(page):
+    ask(page, "is neurokinetic therapy safe?")
+    answer = bot_messages(page).nth(bot_messages(page).count() - 1)  # this answer, not the last message
+    helpful = answer.get_by_role("button", name="Helpful", exact=True)
+    helpful.focus()
+    page.keyboard.press("Enter")
+    expect(bot_messages(page).last).to_contain_text("Thanks for telling me", timeout=TIMEOUT_MS)
+    for verdicts in (answer, None):
+        if verdicts is None:  # the choice survives a reload
+            page.reload()
+            verdicts = page.locator("#nkt-chat-log .from-bot").filter(has=page.locator("blockquote")).last
+        expect(verdicts.get_by_role("button", name="Helpful", exact=True)).to_be_disabled()
+        expect(verdicts.get_by_role("button", name="Helpful", exact=True)).to_have_attribute("aria-pressed", "true")
+        expect(verdicts.get_by_role("button", name="Not helpful")).to_be_disabled()
+        expect(verdicts.get_by_role("button", name="Not helpful")).to_have_attribute("aria-pressed", "false")
+
+
 def test_after_a_reload_the_history_is_shown_and_the_conversation_goes_on(page, kb):
     ask(page, "how much does nkt cost?")
     cost = kb.passage("cost-and-accessibility")

@@ -105,7 +105,20 @@
     bubble.appendChild(sources);
   }
 
-  function renderButtons(bubble, buttons) {
+  // "Helpful" / "Not helpful" on an answer: one verdict per answer, shown as chosen and kept
+  // in the transcript, so a reload shows it too (the server keeps it as a feedback event)
+  const VERDICTS = ["/feedback_helpful", "/not_what_i_asked"];
+
+  function showVerdict(group, chosen) {
+    for (const el of group.querySelectorAll("button[data-verdict]")) {
+      el.disabled = true;
+      el.setAttribute("aria-pressed", String(el.dataset.payload === chosen));
+      if (el.dataset.payload === chosen) el.classList.add("chosen");
+    }
+  }
+
+  function renderButtons(bubble, entry) {
+    const buttons = entry.buttons;
     if (!buttons || !buttons.length) return;
     const group = document.createElement("div");
     group.className = "quick-replies";
@@ -115,10 +128,22 @@
       const el = document.createElement("button");
       el.type = "button";
       el.textContent = button.title;
-      el.addEventListener("click", () => send(button.payload, button.title));
+      el.dataset.payload = button.payload;
+      const verdict = VERDICTS.includes(button.payload);
+      if (verdict) el.dataset.verdict = "";
+      el.addEventListener("click", () => {
+        if (verdict) {
+          if (entry.verdict) return;
+          entry.verdict = button.payload;
+          save();
+          showVerdict(group, button.payload);
+        }
+        send(button.payload, button.title);
+      });
       group.appendChild(el);
     }
     bubble.appendChild(group);
+    if (entry.verdict) showVerdict(group, entry.verdict);
   }
 
   function render(entry) {
@@ -137,7 +162,7 @@
     } else {
       paragraphs(bubble, entry.text);
     }
-    if (entry.from === "bot") renderButtons(bubble, entry.buttons);
+    if (entry.from === "bot") renderButtons(bubble, entry);
     log.appendChild(bubble);
     log.scrollTop = log.scrollHeight;
   }
