@@ -122,12 +122,13 @@ web: $(MODEL) $(NODE_MODULES)
 # Slack (README, "Slack"): the variables are checked first, so a missing one fails at once,
 # not after training; slack/credentials.yml adds the Slack channel to the usual ones.
 slack:
-	@for variable in SLACK_BOT_TOKEN SLACK_SIGNING_SECRET; do \
-	  if [ -z "$${!variable:-}" ]; then \
-	    echo "make slack: $$variable is not set. Copy it from your Slack app (README, \"Slack\"), then: export $$variable=..." >&2; \
-	    exit 1; \
-	  fi; \
-	done
+	@missing=""; for variable in SLACK_BOT_TOKEN SLACK_SIGNING_SECRET; do \
+	  [ -n "$${!variable:-}" ] || missing="$$missing $$variable"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make slack: not set:$$missing. Copy them from your Slack app (README, \"Slack\"), then export each: export NAME=..." >&2; \
+	  exit 1; \
+	fi
 	@$(MAKE) --no-print-directory $(MODEL)
 	@echo "Slack request URL (Event Subscriptions and Interactivity): https://YOUR-HOST/webhooks/slack/webhook"
 	@echo "  where YOUR-HOST forwards HTTPS to 127.0.0.1:5005 (README, \"Slack\")"

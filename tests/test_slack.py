@@ -406,3 +406,10 @@ def test_with_the_action_server_stopped_a_dm_gets_the_apology_within_5_s(slack):
     finally:
         slack.bot.start_actions()
     assert APOLOGY in post["body"]["text"] and took < 5, (post["body"]["text"], took)
+
+
+def test_make_slack_names_every_missing_variable_at_once():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and not k.startswith("MAKE")}
+    run = subprocess.run(["make", "--no-print-directory", "slack"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "not set: SLACK_BOT_TOKEN SLACK_SIGNING_SECRET." in run.stderr
