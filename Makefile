@@ -103,21 +103,21 @@ validate: $(PIPELINE) $(ENCODER)
 # rasa shell, with Ctrl-D leaving like /stop (scripts/rasa_shell.py)
 shell: $(MODEL)
 	@mkdir -p .rasa  # the conversations' SQLite file, .rasa/tracker.db (endpoints.yml)
-	@scripts/with-action-server $(BIN)/python -m scripts.rasa_shell --model $(MODEL) --interface 127.0.0.1
+	@MAKE_TARGET=$@ scripts/with-action-server $(BIN)/python -m scripts.rasa_shell --model $(MODEL) --interface 127.0.0.1
 
 run: $(MODEL)
 	@mkdir -p .rasa
-	@SANIC_WORKERS=$(RASA_WORKERS) scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005
+	@MAKE_TARGET=$@ SANIC_WORKERS=$(RASA_WORKERS) scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005
 
 # Rasa's HTTP API reads conversations and replaces models: never without a token
 api: $(MODEL)
 	@test -n "$$RASA_API_TOKEN" || { echo "make api needs RASA_API_TOKEN: the HTTP API can replace the model, so it never runs without a token" >&2; exit 1; }
-	@SANIC_WORKERS=$(RASA_WORKERS) scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 --enable-api --auth-token "$$RASA_API_TOKEN"
+	@MAKE_TARGET=$@ SANIC_WORKERS=$(RASA_WORKERS) scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 --enable-api --auth-token "$$RASA_API_TOKEN"
 
 # the page (web/, article rendered by scripts/web_server.py) + rasa (socket.io) + action server
 web: $(MODEL) $(NODE_MODULES)
 	@mkdir -p .rasa
-	@scripts/serve-web
+	@MAKE_TARGET=$@ scripts/serve-web
 
 # Slack (README, "Slack"): the variables are checked first, so a missing one fails at once,
 # not after training; slack/credentials.yml adds the Slack channel to the usual ones.
@@ -132,7 +132,7 @@ slack:
 	@$(MAKE) --no-print-directory $(MODEL)
 	@echo "Slack request URL (Event Subscriptions and Interactivity): https://YOUR-HOST/webhooks/slack/webhook"
 	@echo "  where YOUR-HOST forwards HTTPS to 127.0.0.1:5005 (README, \"Slack\")"
-	@scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 \
+	@MAKE_TARGET=$@ scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 \
 	  --credentials slack/credentials.yml
 
 actions: $(PIPELINE) $(ENCODER)
