@@ -18,6 +18,7 @@ from itertools import combinations
 from typing import Dict, Iterable, List, Mapping, Sequence, Set
 
 MIN_LETTERS = 7
+MAX_LETTERS = 30  # longer is no word (the two-edit lookup grows with the cube of the length)
 LONG_WORD = 8  # from here on, two edits
 # British and American spellings: the article's is read for the other ("mobilisation")
 _VARIANTS = [
@@ -87,7 +88,7 @@ class Speller:
         """The known word nearest to ``word``, or ``word`` itself."""
         if word in self.spelt_as:
             return self.spelt_as[word]
-        if word in self.known or len(word) < MIN_LETTERS or not word.isalpha():
+        if word in self.known or not MIN_LETTERS <= len(word) <= MAX_LETTERS or not word.isalpha():
             return word
         edits = _max_edits(word)
         candidates = {c for d in _deletions(word, edits) for c in self.by_deletion.get(d, ())}

@@ -28,9 +28,9 @@ _REWRITES = [
     (re.compile(r"<#[A-Z0-9]+\|([^>]*)>"), r"#\1"),  # a channel, by its name
     (re.compile(r"<(?:mailto:)?[^|<>\s]+\|([^>]+)>"), r"\1"),  # a link or an address, by its label
     (re.compile(r"<((?:https?://|mailto:)[^|<>\s]+)>"), r"\1"),
-    (re.compile(r"(?<![\w:]):[a-z0-9_+'-]+:(?![\w:])"), " "),  # :thinking_face:, :+1:
+    (re.compile(r"(?<!\w):[a-z0-9_+'-]+:(?!\w)"), " "),  # :thinking_face:, :+1:
 ]
-_ESCAPES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+_ESCAPES = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}  # &amp; last: "&amp;lt;" is "&lt;"
 _SPACES = re.compile(r"\s{2,}")
 
 

@@ -52,10 +52,10 @@ _MASKS = [
     (re.compile(r"<mailto:[^>|]+(?:\|[^>]*)?>"), "[email]"),  # Slack's form of an email address
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
     (re.compile(r"<?(?:https?://|www\.)[^\s<>]*[^\s<>.,;:!?)]>?", re.IGNORECASE), "[link]"),
-    (re.compile(r"<[@#!][A-Z0-9|^>]+>"), "[mention]"),  # Slack user, channel, group mentions
+    (re.compile(r"<[@#!][^>]*>"), "[mention]"),  # Slack user, channel, group mentions
     (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b", re.IGNORECASE), "[postcode]"),  # UK
     (re.compile(r"(?<![\w])\+?\d(?:[\d\s().-]{5,}\d)"), NUMBER),  # phones, card, NHS numbers
-    (re.compile(r"(?i)\b(my name is|my name's|i am called)\s+[A-Z][\w'-]+"), r"\1 [name]"),
+    (re.compile(r"\b([Mm]y name is|[Mm]y name's|I am called)\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?"), r"\1 [name]"),
 ]
 
 

@@ -29,3 +29,8 @@ def test_text_without_markup_is_left_exactly_as_typed():
 def test_the_pipeline_component_rewrites_the_text_it_passes_on():
     [message] = ChatMarkupCleaner().process([Message({TEXT: "<@U0456DEF> cost?"})])
     assert message.get(TEXT) == "cost?"
+
+
+def test_emoji_codes_back_to_back_go_and_an_escaped_escape_stays_one():
+    assert clean("nice :+1::tada: is it safe?") == "nice is it safe?"
+    assert clean("write &amp;lt; for <") == "write &lt; for <"

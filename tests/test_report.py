@@ -39,11 +39,13 @@ CONVERSATIONS = [
 def test_identifiers_are_masked_and_ordinary_numbers_kept():
     text = mask(
         f"call {PHONE} or +44 20 7946 0958, mail {EMAIL} or <mailto:a@b.co|a@b.co>, ask <@U0123ABC>, "
-        "see https://example.com/x, at SW1A 1AA; my name is Jane. In 2019 I had 3 sessions of 60 min."
+        "see https://example.com/x, at SW1A 1AA; my name is Jane Doe, <@U0123ABC|jane.doe>. "
+        "In 2019 I had 3 sessions of 60 min."
     )
     assert text == (
         "call [number] or [number], mail [email] or [email], ask [mention], "
-        "see [link], at [postcode]; my name is [name]. In 2019 I had 3 sessions of 60 min."
+        "see [link], at [postcode]; my name is [name], [mention]. "
+        "In 2019 I had 3 sessions of 60 min."
     )
 
 

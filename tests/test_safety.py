@@ -123,6 +123,7 @@ def test_passive_wishes_methods_self_harm_and_relapses_are_crises(text):
         "he controls my bank account and threatens me if i buy anything",
         "someone at the bus stop is having a fit, what do i do",
         "the little boy next door has new bruises and cries all night",
+        "my mum almost fainted just now and is really pale, help",
     ],
 )
 def test_ligatures_heights_burdens_payouts_control_fits_and_bruises_are_crises(text):
@@ -134,7 +135,11 @@ def test_ligatures_heights_burdens_payouts_control_fits_and_bruises_are_crises(t
     [
         "I nearly passed out from the pain during my last massage, is nkt gentler?",
         "my dog almost gave me a heart attack",
+        "they would worry about me having nkt",
+        "does my life insurance cover physio anyway?",
+        "I get new bruises after deep tissue massage",
+        "my sister keeps having fits of giggles in yoga",
     ],
 )
-def test_a_near_miss_told_as_a_figure_of_speech_is_not_a_crisis(text):
+def test_figures_of_speech_and_ordinary_questions_with_the_new_words_are_not_crises(text):
     assert not is_crisis(text)

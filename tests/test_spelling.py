@@ -31,3 +31,8 @@ def test_a_swap_of_neighbouring_letters_is_one_edit():
 def test_a_british_spelling_reads_as_the_american_one_the_article_uses(res):
     assert res.speller.correct(["mobilisation", "behaviour"]) == ["mobilization", "behavior"]
     assert Speller.build({"colour": 2, "color": 1}, article_words={"color"}).word("colour") == "color"
+
+
+def test_a_very_long_word_is_left_alone_at_once(res):
+    word = "a" + "bcdefghij" * 30
+    assert res.speller.correct([word]) == [word]

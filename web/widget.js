@@ -132,13 +132,11 @@
       const verdict = VERDICTS.includes(button.payload);
       if (verdict) el.dataset.verdict = "";
       el.addEventListener("click", () => {
-        if (verdict) {
-          if (entry.verdict) return;
-          entry.verdict = button.payload;
-          save();
-          showVerdict(group, button.payload);
-        }
-        send(button.payload, button.title);
+        if (verdict && entry.verdict) return;
+        if (!send(button.payload, button.title) || !verdict) return; // not sent: nothing to show
+        entry.verdict = button.payload;
+        save();
+        showVerdict(group, button.payload);
       });
       group.appendChild(el);
     }
@@ -182,11 +180,12 @@
 
   function send(payload, shown) {
     const text = String(payload || "").trim();
-    if (!text || !state.sessionId) return;
+    if (!text || !state.sessionId) return false;
     if (shown !== null) add({ from: "user", text: shown || text });
     pending += 1;
     setStatus("The assistant is looking it up…");
     socket.emit("user_uttered", { message: text, session_id: state.sessionId });
+    return true;
   }
 
   socket.on("connect", () => {
