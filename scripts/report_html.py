@@ -142,10 +142,6 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Seque
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _shown(text: str) -> str:
-    return escape(mask(text))
-
-
 def render(found: Conversations, encode: Any, kb: KnowledgeBase | None = None) -> str:
     """The whole report."""
     kb = kb or knowledge_base()

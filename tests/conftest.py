@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -84,6 +86,15 @@ def postgres() -> Iterator[Dict[str, str]]:
 
     with running_postgres() as variables:
         yield variables
+
+
+def endpoints_file(folder: Path, store: Dict[str, Any]) -> Path:
+    """An endpoints file naming the bot's tracker store with ``store``'s settings; a PostgreSQL
+    ``host`` becomes its ``url``, as in endpoints.scale.yml."""
+    settings = {("url" if key == "host" else key): value for key, value in store.items()}
+    path = folder / "endpoints.yml"
+    path.write_text(yaml.safe_dump({"tracker_store": {"type": "stores.privacy.PrivacySQLTrackerStore", **settings}}))
+    return path
 
 
 def chromium_path() -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import List
 
 import pytest
-import yaml
+from conftest import endpoints_file
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
@@ -181,14 +181,6 @@ def test_the_running_store_purges_periodically(store_kwargs, monkeypatch):
 
     asyncio.run(serving())
     assert texts(store, old) == [] and texts(store, active) == ["a question now"]
-
-
-def endpoints_file(tmp_path: Path, kwargs: dict) -> Path:
-    """An endpoints file as the bot's: a PostgreSQL host is its ``url``, as in endpoints.scale.yml."""
-    store = {("url" if key == "host" else key): value for key, value in kwargs.items()}
-    path = tmp_path / "endpoints.yml"
-    path.write_text(yaml.safe_dump({"tracker_store": {"type": "stores.privacy.PrivacySQLTrackerStore", **store}}))
-    return path
 
 
 def test_the_operator_commands_erase_and_purge_from_the_endpoints_file(store_kwargs, tmp_path, capsys):

@@ -15,7 +15,7 @@ from typing import Dict, List
 import numpy as np
 import pytest
 import sqlalchemy as sa
-import yaml
+from conftest import endpoints_file
 
 from scripts import report
 from scripts.report import mask, parse_since
@@ -93,12 +93,6 @@ def insert(store, rows: List[Dict]) -> None:
     with store.session_scope() as session:
         session.execute(sa.insert(store.SQLEvent.__table__), rows)
         session.commit()
-
-
-def endpoints_file(folder: Path, store: Dict) -> Path:
-    path = folder / "endpoints.yml"
-    path.write_text(yaml.safe_dump({"tracker_store": {"type": "stores.privacy.PrivacySQLTrackerStore", **store}}))
-    return path
 
 
 def run_report(args: List[str], capsys) -> Path:
