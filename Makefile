@@ -100,7 +100,7 @@ check-article: $(VENV)/.installed
 validate: $(PIPELINE) $(ENCODER)
 	$(RASA) data validate --fail-on-warnings
 
-# rasa shell, with Ctrl-D leaving like /stop (scripts/rasa_shell.py)
+# the terminal channel (channels/shell.py): numbered choices, Ctrl-C/Ctrl-D//stop leave
 shell: $(MODEL)
 	@mkdir -p .rasa  # the conversations' SQLite file, .rasa/tracker.db (endpoints.yml)
 	@MAKE_TARGET=$@ scripts/with-action-server $(BIN)/python -m scripts.rasa_shell --model $(MODEL) --interface 127.0.0.1

@@ -18,6 +18,7 @@ from actions import retrieval
 from actions.continuation import next_passage
 from actions.decision import FALLBACK_INTENT, Decision, Resources, decide, entity_topics, resources
 from actions.knowledge_base import Passage
+from actions.marking import Span
 from actions.reply_kinds import ANSWERED, DECLINED, DID_YOU_MEAN
 from actions.safety import is_crisis
 from actions.topics import Topic
@@ -49,25 +50,53 @@ SMALL_TALK_RESPONSES = {  # as data/rules.yml answers them when the classifier i
 }
 MAX_SUGGESTIONS = 3
 MAX_REPAIR_WORDS = 6  # "that's not what I asked" and little more
+PASSAGE_SEPARATOR = "\n\n"
+# the messages that are not a question of their own: what they continue was asked before
+CONTINUING_INTENTS = frozenset({"tell_me_more", "not_what_i_asked", "feedback_helpful", "none_of_these"})
 
 
 def quote(passages: Sequence[Passage]) -> str:
     """The passages, verbatim, then where they come from."""
     sources = list(dict.fromkeys(p.source for p in passages))
-    return "\n\n".join(p.body for p in passages) + "\n\nSource: " + "; ".join(sources)
+    return PASSAGE_SEPARATOR.join(p.body for p in passages) + "\n\nSource: " + "; ".join(sources)
 
 
-def quote_data(passages: Sequence[Passage], title: Optional[str] = None) -> Dict[str, Any]:
+def marks_for(question: str, passages: Sequence[Passage], res: Resources) -> List[Optional[Span]]:
+    """Per passage, the span of the sentence that answers ``question`` (``actions.marking``):
+    in the first passage, the one that answers; the others follow it unmarked."""
+    if not passages or not question.strip():
+        return [None] * len(passages)
+    first = res.marker.mark(question, retrieval.content_lemmas(question), passages[0])
+    return [first, *[None] * (len(passages) - 1)]
+
+
+def quote_data(
+    passages: Sequence[Passage], title: Optional[str] = None, marks: Sequence[Optional[Span]] = ()
+) -> Dict[str, Any]:
     """The same quote as structured data, sent along as message metadata (``article_quote``):
     the web and Slack channels render it in their own idiom (a bold title, the source as a
-    link or context line); REST and the shell ignore it and show the plain text."""
-    return {
-        "title": title,
-        "passages": [
-            {"id": p.id, "text": p.body, "section": p.section.heading, "anchor": p.section.anchor, "label": p.title}
-            for p in passages
-        ],
-    }
+    link or context line, the answering sentence marked); the REST channel passes the marks
+    on as custom data (``marked``: passage id, span in the passage and in the reply's text)."""
+    marks = list(marks) or [None] * len(passages)
+    data: List[Dict[str, Any]] = []
+    marked: List[Dict[str, Any]] = []
+    offset = 0
+    for passage, mark in zip(passages, marks, strict=True):
+        entry = {
+            "id": passage.id,
+            "text": passage.body,
+            "section": passage.section.heading,
+            "anchor": passage.section.anchor,
+            "label": passage.title,
+        }
+        if mark:
+            entry["mark"] = list(mark)
+            start, end = mark
+            spans = {"start": start, "end": end, "text_start": offset + start, "text_end": offset + end}
+            marked.append({"passage": passage.id, **spans})
+        data.append(entry)
+        offset += len(passage.body) + len(PASSAGE_SEPARATOR)
+    return {"title": title, "passages": data, "marked": marked}
 
 
 def buttons_for(topics: Sequence[Topic]) -> List[Dict[Text, Any]]:
@@ -109,8 +138,10 @@ def answer_topic(
     alternatives: Sequence[str] = (),
     local: bool = False,
     passages: Sequence[Passage] = (),
+    question: str = "",
 ) -> List[EventType]:
-    """Quote the topic's ``passages`` (default: all of them, in the mapping's order)."""
+    """Quote the topic's ``passages`` (default: all of them, in the mapping's order), the
+    sentence that answers ``question`` marked."""
     passages = passages or topic.passages
     related = [res.topics[name] for name in topic.related]
     if local:
@@ -118,7 +149,7 @@ def answer_topic(
     dispatcher.utter_message(
         text=quote(passages),
         buttons=buttons_for(related) + FEEDBACK_BUTTONS,
-        article_quote=quote_data(passages, topic.title),
+        article_quote=quote_data(passages, topic.title, marks_for(question, passages, res)),
         reply=ANSWERED,
     )
     return [
@@ -129,12 +160,17 @@ def answer_topic(
 
 
 def answer_passage(
-    dispatcher: CollectingDispatcher, passage: Passage, quoted: Sequence[str] = (), alternatives: Sequence[str] = ()
+    dispatcher: CollectingDispatcher,
+    passage: Passage,
+    res: Resources,
+    question: str,
+    quoted: Sequence[str] = (),
+    alternatives: Sequence[str] = (),
 ) -> List[EventType]:
     dispatcher.utter_message(
         text=quote([passage]),
         buttons=FEEDBACK_BUTTONS,
-        article_quote=quote_data([passage], passage.title),
+        article_quote=quote_data([passage], passage.title, marks_for(question, [passage], res)),
         reply=ANSWERED,
     )
     return [SlotSet("quoted_passages", [*quoted, passage.id]), SlotSet("alternatives", list(alternatives))]
@@ -165,7 +201,7 @@ class ActionAnswerQuestion(Action):
             decline(dispatcher, [], res)  # nothing is near what none of the offered topics was
             return forget_thread()
 
-        return respond(dispatcher, message, res)
+        return respond(dispatcher, message, res, asked_question(tracker))
 
 
 def unsure_small_talk(message: Dict[str, Any]) -> Optional[str]:
@@ -178,19 +214,24 @@ def unsure_small_talk(message: Dict[str, Any]) -> Optional[str]:
     return ranking[0] if ranking and ranking[0] in SMALL_TALK_RESPONSES else None
 
 
-def respond(dispatcher: CollectingDispatcher, message: Dict[str, Any], res: Resources) -> List[EventType]:
-    """Decide on the message and send the answer, the question back, or "not covered"."""
+def respond(
+    dispatcher: CollectingDispatcher, message: Dict[str, Any], res: Resources, question: str
+) -> List[EventType]:
+    """Decide on the message and send the answer, the question back, or "not covered";
+    ``question`` is what the answer's marked sentence must answer."""
     lemmas = retrieval.content_lemmas(message.get("text") or "")
     decision: Decision = decide(message, lemmas, res)
     if decision.kind == "answer":
-        return answer_topic(dispatcher, decision.topics[0], res, decision.alternatives, decision.local, decision.quoted)
+        topic = decision.topics[0]
+        return answer_topic(dispatcher, topic, res, decision.alternatives, decision.local, decision.quoted, question)
     if decision.kind == "clarify":
         dispatcher.utter_message(
             text=CLARIFY, buttons=buttons_for(decision.topics) + [NONE_OF_THESE], reply=DID_YOU_MEAN
         )
         return forget_thread()
     if decision.kind == "passage" and decision.passage:
-        return [SlotSet("last_topic", None), *answer_passage(dispatcher, decision.passage, (), decision.alternatives)]
+        found = answer_passage(dispatcher, decision.passage, res, question, (), decision.alternatives)
+        return [SlotSet("last_topic", None), *found]
     small_talk = unsure_small_talk(message)
     if small_talk and not decision.unstated:  # "hiya mate" (greet 0.42): nothing found, so greet back
         dispatcher.utter_message(response=SMALL_TALK_RESPONSES[small_talk])
@@ -221,7 +262,7 @@ class ActionTellMore(Action):
         topic = res.topics.get(tracker.get_slot("last_topic") or "")
         named = entity_topics(tracker.latest_message or {}, res)
         if named and named[0] != topic:  # "and how much is it?": another topic, named, not more of this one
-            return answer_topic(dispatcher, named[0], res)
+            return answer_topic(dispatcher, named[0], res, question=asked_question(tracker))
         following = next_passage(quoted, topic, res.kb, res.topic_map, res.similarity)
         if following is None:
             last = res.kb.passage(quoted[-1])
@@ -232,7 +273,7 @@ class ActionTellMore(Action):
             text = END_OF_SUBJECT.format(subject=topic.title if topic else last.section.heading)
             dispatcher.utter_message(text=f"{text} Related topics:", buttons=buttons_for(related[:MAX_SUGGESTIONS]))
             return []
-        return answer_passage(dispatcher, following, quoted)
+        return answer_passage(dispatcher, following, res, asked_question(tracker), quoted)
 
 
 class ActionTryNextBest(Action):
@@ -251,10 +292,11 @@ class ActionTryNextBest(Action):
         if len((message.get("text") or "").split()) > MAX_REPAIR_WORDS:
             # "that's not what I asked, I meant is it safe": a new question comes with the repair
             ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != "not_what_i_asked"]
-            return respond(dispatcher, {**message, "intent_ranking": ranking}, res)
+            return respond(dispatcher, {**message, "intent_ranking": ranking}, res, message.get("text") or "")
         alternatives: List[str] = [a for a in tracker.get_slot("alternatives") or [] if a in res.topics]
         if alternatives:
-            return answer_topic(dispatcher, res.topics[alternatives[0]], res, alternatives[1:])
+            topic = res.topics[alternatives[0]]
+            return answer_topic(dispatcher, topic, res, alternatives[1:], question=asked_question(tracker))
         question = previous_user_text(tracker) or ""
         tried = [tracker.get_slot("last_topic")] if tracker.get_slot("last_topic") else []
         dispatcher.utter_message(text="Sorry about that.")
@@ -281,6 +323,19 @@ class ActionRecordFeedback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(text=THANKS_FOR_FEEDBACK)
         return feedback(tracker, helpful=True)
+
+
+def asked_question(tracker: Tracker) -> str:
+    """The question an answer serves: the latest message that asked one, not a button's
+    payload, "tell me more" or "not what I asked" (the question they continue came before)."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        text = event.get("text") or ""
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if text.strip() and not text.startswith("/") and intent not in CONTINUING_INTENTS:
+            return text
+    return ""
 
 
 def previous_user_text(tracker: Tracker) -> Optional[str]:

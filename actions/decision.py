@@ -15,9 +15,10 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 from actions import answer_types, retrieval
 from actions.continuation import PassageSimilarity
 from actions.knowledge_base import KnowledgeBase, Passage, knowledge_base
+from actions.marking import SentenceMarker
 from actions.spelling import Speller
 from actions.topics import Topic, TopicMap, load_passage_questions, load_topic_examples, load_topic_map
-from nlp.encoder import static_encoder
+from nlp.encoder import TransformerEncoder, static_encoder
 
 FALLBACK_INTENT = "nlu_fallback"
 FOLLOW_UP_INTENT = "follow_up"
@@ -77,6 +78,7 @@ class Resources:
     passage_ranker: retrieval.PassageRanker  # which passage answers a question (passage search)
     similarity: PassageSimilarity  # how alike two passages are ("tell me more")
     speller: Speller  # a misspelt word of the question, corrected to the indexes' words
+    marker: SentenceMarker  # which sentence of a quoted passage answers the question
 
     @property
     def topics(self) -> Dict[str, Topic]:
@@ -116,7 +118,10 @@ def resources() -> Resources:
         w for index in (topic_index, search_index) for key in index.keys for w in set(index.terms(key))
     )
     speller = Speller.build(frequencies, passage_index.vocabulary)
-    return Resources(kb, topic_map, topic_index, passage_index, search_index, passage_ranker, similarity, speller)
+    marker = SentenceMarker.build(kb, TransformerEncoder())
+    return Resources(
+        kb, topic_map, topic_index, passage_index, search_index, passage_ranker, similarity, speller, marker
+    )
 
 
 @dataclass(frozen=True)

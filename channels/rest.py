@@ -4,14 +4,17 @@ Rasa's ``RestInput`` passes a request without ``"message"`` on to NLU, where it 
 and the client gets an empty list; without ``"sender"`` every such client shares the
 conversation ``default``. This one checks the body first. The URL is unchanged:
 ``/webhooks/rest/webhook``. A message that gets no reply in time (the action server down or
-slow) gets an apology (``channels.guard``).
+slow) gets an apology (``channels.guard``). An answer quoting the article carries its
+structure as custom data: the passages quoted and the marked sentence's span
+(``custom.marked``: passage id, ``start``/``end`` in the passage, ``text_start``/``text_end``
+in the reply's text), for API clients to highlight the sentence that answers.
 """
 
 from __future__ import annotations
 
 from typing import Any, Awaitable, Callable, Dict, Text
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 from sanic.exceptions import SanicException
@@ -38,6 +41,44 @@ def _body(request: Request) -> Dict[Text, Any]:
     return body
 
 
+def quote_custom(article_quote: Any) -> Dict[Text, Any]:
+    """The custom data of an answer: the passages quoted and the marked spans."""
+    passages = article_quote.get("passages") or []
+    return {
+        "passages": [{"id": p.get("id"), "section": p.get("section"), "label": p.get("label")} for p in passages],
+        "marked": list(article_quote.get("marked") or []),
+    }
+
+
+class QuoteOutput:
+    """The REST output (collecting or streaming), with an answer's quote as custom data:
+    Rasa's collector keeps only text and buttons of a reply."""
+
+    def __init__(self, output: CollectingOutputChannel) -> None:
+        self.output = output
+
+    def __getattr__(self, attribute: Text) -> Any:
+        return getattr(self.output, attribute)
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        quote = message.get("article_quote")
+        if not isinstance(quote, dict) or not message.get("text"):
+            await self.output.send_response(recipient_id, message)
+            return
+        reply = self.output._message(
+            recipient_id, text=message["text"], buttons=message.get("buttons") or None, custom=quote_custom(quote)
+        )
+        await self.output._persist_message(reply)
+
+
+def with_quotes(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+    async def handle(message: UserMessage) -> Any:
+        message.output_channel = QuoteOutput(message.output_channel)  # type: ignore[assignment]
+        return await on_new_message(message)
+
+    return handle
+
+
 class ValidatingRestInput(RestInput):
     """``rest``, with the sender and the message checked before anything else runs."""
 
@@ -46,7 +87,7 @@ class ValidatingRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        return super().blueprint(answering_or_apologising(on_new_message))
+        return super().blueprint(with_quotes(answering_or_apologising(on_new_message)))
 
     async def _extract_sender(self, request: Request) -> Text:
         sender = _body(request).get("sender")

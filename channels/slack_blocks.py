@@ -8,7 +8,7 @@ or a long button list never makes Slack reject the whole message (``invalid_bloc
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 logger = logging.getLogger(__name__)
 
@@ -140,15 +140,33 @@ def source_line(passages: Iterable[Mapping[str, Any]]) -> str:
     return "Source: " + "; ".join(sources) if sources else ""
 
 
+def _mark(passage: Mapping[str, Any]) -> Optional[Tuple[int, int]]:
+    mark, text = passage.get("mark"), passage["text"]
+    if not (isinstance(mark, (list, tuple)) and len(mark) == 2 and all(isinstance(i, int) for i in mark)):
+        return None
+    start, end = mark
+    return (start, end) if 0 <= start < end <= len(text) and text[start:end].strip() == text[start:end] else None
+
+
+def passage_blocks(passage: Mapping[str, Any]) -> List[Block]:
+    """The passage verbatim, its marked sentence (the one that answers) in bold."""
+    text, mark = passage["text"], _mark(passage)
+    if mark is None or len(escape(text)) + 2 > SECTION_TEXT_LIMIT:
+        return text_blocks(text)
+    start, end = mark
+    return [_section(f"{escape(text[:start])}*{escape(text[start:end])}*{escape(text[end:])}".strip())]
+
+
 def quote_blocks(article_quote: Mapping[str, Any]) -> List[Block]:
-    """A bold title, each passage verbatim, the source as a context line."""
+    """A bold title, each passage verbatim (the answering sentence in bold), the source as a
+    context line."""
     passages = _passages(article_quote) or []
     blocks: List[Block] = []
     title = article_quote.get("title")
     if isinstance(title, str) and title.strip():
         blocks.extend(_section(f"*{escape(piece)}*") for piece in split_text(title.strip(), SECTION_TEXT_LIMIT - 2))
     for passage in passages:
-        blocks.extend(text_blocks(passage["text"]))
+        blocks.extend(passage_blocks(passage))
     source = source_line(passages)
     if source:
         blocks.extend(

@@ -77,6 +77,23 @@ def test_questions_in_other_words_quote_the_right_passage_and_section(bot, kb, q
     assert "Source: " in text and source in text.split("Source: ", 1)[1]
 
 
+def test_a_rest_answer_names_its_passages_and_the_answering_sentence_span_as_custom_data(bot, kb, res):
+    (reply,) = bot.ask("who came up with neurokinetic therapy?")
+    passage = kb.passage("neurokinetic-therapy-nkt-is-a-sophisticated")
+    assert [p["id"] for p in reply["custom"]["passages"]] == [passage.id]
+    (marked,) = reply["custom"]["marked"]
+    assert marked["passage"] == passage.id
+    assert (marked["start"], marked["end"]) in res.marker.spans[passage.id]  # one whole sentence
+    # the same sentence, found by its offsets in the reply's text
+    assert reply["text"][marked["text_start"] : marked["text_end"]] == passage.body[marked["start"] : marked["end"]]
+    assert "Weinstock" in reply["text"][marked["text_start"] : marked["text_end"]]  # who developed it
+
+
+def test_a_decline_carries_no_marks(bot):
+    replies = bot.ask("what's the best pizza in naples?")
+    assert not any("custom" in r for r in replies)
+
+
 def test_an_off_topic_question_is_declined_with_buttons_and_no_passage(bot, kb):
     replies = bot.ask("what's a good recipe for banana bread?")
     text = reply_text(replies)

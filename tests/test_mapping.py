@@ -109,7 +109,7 @@ def indexed_questions():
 
 def single_texts(split: dict) -> list:
     """Every single question of a split: plain strings or ``{text: …}`` entries."""
-    keys = ("in_scope", "out_of_scope", "crisis", "ordinary_scary", "passage_search")
+    keys = ("in_scope", "out_of_scope", "crisis", "ordinary_scary", "passage_search", "marking")
     return [c if isinstance(c, str) else c["text"] for key in keys for c in split.get(key) or []]
 
 
@@ -132,7 +132,7 @@ def test_evaluation_questions_are_not_training_examples_nor_indexed_questions(na
 @pytest.mark.parametrize("name", EVAL_SPLITS)
 def test_every_evaluation_label_names_a_passage_of_the_article(name, kb):
     questions = yaml.safe_load((ROOT / "eval" / name).read_text())
-    cases = [*(questions.get("in_scope") or []), *(questions.get("ordinary_scary") or [])]
+    cases = [case for key in ("in_scope", "ordinary_scary", "marking") for case in questions.get(key) or []]
     cases += [turn for c in questions.get("conversations") or [] for turn in c["turns"]]
     labels = {pid for case in cases for pid in case.get("passages") or []}
     assert labels or not questions.get("in_scope")  # a crisis split may label nothing

@@ -1,6 +1,9 @@
-"""`make shell`, driven in a pty like a person at a terminal: answers, buttons, /stop, Ctrl-D."""
+"""`make shell`, driven in a pty like a person at a terminal: answers with the answering sentence
+in bold, numbered choices, /stop, Ctrl-D, Ctrl-C, the apology when the action server is down."""
 
 import os
+import signal
+import socket
 import time
 from pathlib import Path
 from typing import List
@@ -8,14 +11,19 @@ from typing import List
 import pexpect
 import pytest
 
+from channels.guard import APOLOGY
+from channels.shell import BOLD, BYE, CHOOSE, NORMAL
 from scripts.bot_servers import MODEL, ROOT
 
 PROMPT = "Your input ->"
 
 
-def processes_left() -> List[str]:
-    """This checkout's shell, or the action server it started on 5055 (the end-to-end tests'
-    servers use free ports)."""
+def action_server_pids(port: int) -> List[int]:
+    return [int(line.split()[0]) for line in processes_left(port) if "run actions" in line]
+
+
+def processes_left(actions_port: int) -> List[str]:
+    """This checkout's shell, or the action server it started on ``actions_port``."""
     left = []
     for proc in Path("/proc").iterdir():
         try:
@@ -24,70 +32,107 @@ def processes_left() -> List[str]:
             args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue  # gone meanwhile, or not ours to read
-        if "scripts.rasa_shell" in args or ("run actions" in args and "--port 5055" in args):
+        if "scripts.rasa_shell" in args or ("run actions" in args and f"--port {actions_port}" in args):
             left.append(f"{proc.name} {args}")
     return left
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture
 def shell():
-    env = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "TERM": "xterm"}
+    actions_port = free_port()
+    env = {
+        **os.environ,
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TERM": "xterm",
+        "ACTIONS_PORT": str(actions_port),
+    }
     child = pexpect.spawn(
         "scripts/with-action-server",
-        [
-            ".venv/bin/python",
-            "-m",
-            "scripts.rasa_shell",
-            "--model",
-            str(MODEL),
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            "5095",
-        ],
+        [".venv/bin/python", "-m", "scripts.rasa_shell", "--model", str(MODEL), "--interface", "127.0.0.1"]
+        + ["--port", str(free_port())],
         cwd=str(ROOT),
         env=env,
         encoding="utf-8",
         timeout=180,
         dimensions=(50, 100),  # a passage is longer than a line: it must not be cut
     )
+    child.actions_port = actions_port
     child.expect(PROMPT)
     yield child
     if child.isalive():
         child.terminate(force=True)
 
 
-def wait_until_gone(seconds: float = 20) -> List[str]:
+def wait_until_gone(actions_port: int, seconds: float = 20) -> List[str]:
     deadline = time.monotonic() + seconds
-    while processes_left() and time.monotonic() < deadline:
+    while processes_left(actions_port) and time.monotonic() < deadline:
         time.sleep(0.5)
-    return processes_left()
+    return processes_left(actions_port)
 
 
-def test_the_shell_answers_offers_buttons_and_stops_everything_on_stop(shell, kb):
+def test_an_answer_is_shown_whole_with_its_answering_sentence_in_bold_and_numbered_choices(shell, kb):
     shell.sendline("is nkt covered by insurance?")
-    # the whole passage, not cut at the terminal's width as a button menu's question would be
-    shell.expect_exact(kb.passage("cost-and-accessibility").body[-60:])
-    shell.expect("Source: Limitations and Considerations › Cost and Accessibility")
-    shell.expect("Type out your own message")
-    shell.send("\x1b[A")  # the last choice of the button list: type a message
-    shell.sendline("")
+    passage = kb.passage("cost-and-accessibility")
+    shell.expect_exact(CHOOSE)
+    answer = shell.before
+    assert "Source: Limitations and Considerations › Cost and Accessibility" in answer
+    assert BOLD in answer and NORMAL in answer  # the sentence that answers, in bold
+    marked = answer[answer.index(BOLD) + len(BOLD) : answer.index(NORMAL)]
+    assert marked.strip() and marked in passage.body
+    # the whole passage, not cut at the terminal's width
+    assert answer.replace(BOLD, "").replace(NORMAL, "").count(passage.body) == 1
     shell.expect(PROMPT)
+    choices = shell.before
+    assert "1. Helpful" in choices and "2. Not helpful" in choices
+    assert "(/" not in answer + choices  # no internal payloads
+
+
+def test_a_number_chooses_a_button_and_typed_text_is_a_new_question(shell):
     shell.sendline("what is the weather in paris")
     shell.expect("The article doesn't cover that")
-    shell.expect("Type out your own message")
-    shell.sendline("")  # the first suggestion button
-    shell.expect("Source: ")
-    shell.expect("Type out your own message")
-    shell.send("\x1b[A")
-    shell.sendline("")
+    shell.expect_exact(CHOOSE)
     shell.expect(PROMPT)
+    shell.sendline("1")  # the first suggestion
+    shell.expect("> ")
+    shell.expect("Source: ")
+    shell.expect(PROMPT)
+    shell.sendline("is it safe")  # typed while choices are shown: a question of its own
+    shell.expect("Source: FAQ › Is neurokinetic therapy safe?")
+    shell.expect(PROMPT)
+
+
+@pytest.mark.parametrize("leave", ["/stop", "ctrl-d", "ctrl-c"])
+def test_stop_ctrl_d_and_ctrl_c_leave_cleanly_and_stop_everything(shell, leave):
+    shell.sendline("is nkt covered by insurance?")
+    shell.expect_exact(CHOOSE)
+    shell.expect(PROMPT)  # choices shown: leaving must work here too
+    if leave == "/stop":
+        shell.sendline("/stop")
+    elif leave == "ctrl-d":
+        shell.sendeof()
+    else:
+        shell.sendintr()
+    shell.expect_exact(BYE)
+    shell.expect(pexpect.EOF)
+    shell.close()
+    assert shell.exitstatus == 0
+    assert "Traceback" not in (shell.before or "")
+    assert wait_until_gone(shell.actions_port) == []
+
+
+def test_with_the_action_server_stopped_the_shell_apologises_and_goes_on(shell):
+    for pid in action_server_pids(shell.actions_port):
+        os.kill(pid, signal.SIGTERM)
+    shell.sendline("is nkt covered by insurance?")
+    shell.expect_exact(APOLOGY)
+    shell.expect(PROMPT)
+    assert "Traceback" not in shell.before
     shell.sendline("/stop")
     shell.expect(pexpect.EOF)
-    assert wait_until_gone() == []
-
-
-def test_ctrl_d_leaves_the_shell_and_stops_the_action_server(shell):
-    shell.sendeof()
-    shell.expect(pexpect.EOF)
-    assert wait_until_gone() == []

@@ -191,6 +191,11 @@ def section_texts(post: Dict[str, Any]) -> List[str]:
     return [b["text"]["text"] for b in blocks_of(post, "section")]
 
 
+def unmarked_texts(post: Dict[str, Any]) -> List[str]:
+    """The sections' texts without the bold of the title and of the answering sentence."""
+    return [text.replace("*", "") for text in section_texts(post)]
+
+
 def context_text(post: Dict[str, Any]) -> str:
     return " ".join(e["text"] for b in blocks_of(post, "context") for e in b["elements"])
 
@@ -220,16 +225,22 @@ def test_url_verification_answers_with_the_challenge(slack):
     assert answer.text == challenge
 
 
-def test_a_dm_question_gets_one_post_with_bold_title_verbatim_passage_source_and_buttons(slack, kb, res):
+def test_a_dm_question_gets_one_post_with_bold_title_verbatim_passage_marked_sentence_source_and_buttons(
+    slack, kb, res
+):
     entry = kb.faq[0]
     channel = new_channel("D")
     assert slack.event(slack.dm(channel, entry.question)).status_code == 200
     (post,) = slack.fake.settled_posts(channel, 1)  # Rasa's own channel posts one message per paragraph
     assert post["auth"] == f"Bearer {TOKEN}"
     assert "thread_ts" not in post["body"]  # DMs are not threaded
-    title, *passages = section_texts(post)
+    title, passage = section_texts(post)
     assert title in [f"*{escape(t)}*" for t in titles_quoting(res, entry.answer.id)]
-    assert passages == [escape(entry.answer.body)]
+    # verbatim, with the sentence that answers in bold: one sentence of the passage, whole
+    assert passage.replace("*", "") == escape(entry.answer.body)
+    assert passage.count("*") == 2
+    bold = passage.split("*")[1]
+    assert bold in [escape(entry.answer.body[a:b]) for a, b in res.marker.spans[entry.answer.id]]
     assert context_text(post) == escape(f"Source: FAQ › {entry.question}")
     assert "/not_what_i_asked" in [b["value"] for b in buttons_of(post)]
     assert escape(entry.answer.body) in post["body"]["text"]  # the notification / fallback text
@@ -241,7 +252,7 @@ def test_an_app_mention_in_a_channel_is_answered_in_a_thread_under_the_question(
     slack.event(event)
     (post,) = slack.fake.wait_for_posts(channel)
     assert post["body"]["thread_ts"] == event["ts"]
-    assert escape(kb.passage("cost-and-accessibility").body) in section_texts(post)
+    assert escape(kb.passage("cost-and-accessibility").body) in unmarked_texts(post)
 
 
 def test_a_mention_inside_a_thread_is_answered_in_that_thread(slack, kb):
@@ -270,7 +281,7 @@ def test_clicking_a_button_in_a_channel_thread_answers_that_topic_in_the_same_th
     assert answer["body"]["channel"] == channel
     assert answer["body"]["thread_ts"] == event["ts"]
     assert section_texts(answer)[0] == f"*{escape(topic.title)}*"
-    assert escape(topic.passages[0].body) in section_texts(answer)
+    assert escape(topic.passages[0].body) in unmarked_texts(answer)
 
 
 def test_clicking_a_button_in_a_dm_answers_that_topic_in_the_dm_unthreaded(slack, res):
@@ -279,7 +290,7 @@ def test_clicking_a_button_in_a_dm_answers_that_topic_in_the_dm_unthreaded(slack
     (question_post,) = slack.fake.wait_for_posts(channel)
     topic, answer = answer_to_click(slack, res, question_post)
     assert "thread_ts" not in answer["body"]
-    assert escape(topic.passages[0].body) in section_texts(answer)
+    assert escape(topic.passages[0].body) in unmarked_texts(answer)
 
 
 def test_a_message_without_a_quote_is_one_escaped_section_not_a_post_per_paragraph(slack):

@@ -98,6 +98,27 @@ def test_a_faq_question_shows_its_passage_with_a_bold_title_and_a_source_linked_
     page.screenshot(path=str(SCREENSHOT))
 
 
+@pytest.mark.parametrize("width", [1280, 320])
+def test_the_answering_sentence_is_marked_in_the_quote_and_in_the_article_when_the_source_is_followed(page, res, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    passage = res.kb.passage("cost-and-accessibility")
+    ask(page, "is nkt covered by my health insurance or do i pay myself")
+    answer = bot_messages(page).last
+    quote = answer.locator("blockquote").first
+    expect(quote).to_have_text(passage.body)  # verbatim: the mark adds no word
+    mark = quote.locator("mark")
+    expect(mark).to_have_count(1)
+    sentences = [passage.body[a:b] for a, b in res.marker.spans[passage.id]]
+    assert mark.inner_text() in sentences
+    expect(mark).to_be_visible()
+    answer.locator(".quote-source a").first.click()
+    in_article = page.locator(f"#p-{passage.id} mark")
+    expect(in_article).to_have_text(mark.inner_text())
+    expect(page.locator(f"#p-{passage.id}")).to_have_text(passage.body)
+    expect(in_article).to_be_in_viewport()
+    page.screenshot(path=str(SCREENSHOT.with_name(f"web-marked-{width}.png")))
+
+
 def test_clicking_a_suggestion_button_answers_that_topic(page, res):
     before = bot_messages(page).count()
     button = bot_messages(page).last.locator(".quick-replies button").first

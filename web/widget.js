@@ -88,7 +88,7 @@
     }
     for (const passage of quote.passages || []) {
       const block = document.createElement("blockquote");
-      block.textContent = passage.text;
+      withMark(block, passage.text, passage.mark);
       bubble.appendChild(block);
     }
     const sources = document.createElement("p");
@@ -100,9 +100,44 @@
       if (seen.has(name)) continue;
       if (seen.size) sources.appendChild(document.createTextNode("; "));
       seen.add(name);
-      sources.appendChild(link(name, "#p-" + passage.id));
+      const a = link(name, "#p-" + passage.id);
+      a.addEventListener("click", () => markInArticle(quote.passages));
+      sources.appendChild(a);
     }
     bubble.appendChild(sources);
+  }
+
+  // The sentence that answers (the server's `mark`: a character span of the passage) in a
+  // <mark>; the text stays verbatim, as text nodes.
+  function validMark(text, mark) {
+    return Array.isArray(mark) && mark.length === 2 && Number.isInteger(mark[0]) && Number.isInteger(mark[1]) &&
+      mark[0] >= 0 && mark[0] < mark[1] && mark[1] <= text.length;
+  }
+
+  function withMark(parent, text, mark) {
+    text = String(text || "");
+    if (!validMark(text, mark)) {
+      parent.textContent = text;
+      return;
+    }
+    const marked = document.createElement("mark");
+    marked.textContent = text.slice(mark[0], mark[1]);
+    parent.replaceChildren(document.createTextNode(text.slice(0, mark[0])), marked, document.createTextNode(text.slice(mark[1])));
+  }
+
+  // Following a source link: the same sentences marked in the article beside the chat (and
+  // the marks of an earlier answer taken away)
+  function markInArticle(passages) {
+    for (const old of document.querySelectorAll(".article p[data-marked]")) {
+      old.textContent = old.textContent;
+      delete old.dataset.marked;
+    }
+    for (const passage of passages || []) {
+      const paragraph = document.getElementById("p-" + passage.id);
+      if (!paragraph || paragraph.textContent !== passage.text || !validMark(passage.text, passage.mark)) continue;
+      withMark(paragraph, passage.text, passage.mark);
+      paragraph.dataset.marked = "";
+    }
   }
 
   // "Helpful" / "Not helpful" on an answer: one verdict per answer, shown as chosen and kept
