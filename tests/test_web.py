@@ -101,6 +101,8 @@ def test_a_faq_question_shows_its_passage_with_a_bold_title_and_a_source_linked_
 @pytest.mark.parametrize("width", [1280, 320])
 def test_the_answering_sentence_is_marked_in_the_quote_and_in_the_article_when_the_source_is_followed(page, res, width):
     page.set_viewport_size({"width": width, "height": 900})
+    if width < 960:
+        page.click("#nkt-chat-open")  # narrow: the chat is a panel the launcher opens
     passage = res.kb.passage("cost-and-accessibility")
     ask(page, "is nkt covered by my health insurance or do i pay myself")
     answer = bot_messages(page).last
@@ -117,6 +119,42 @@ def test_the_answering_sentence_is_marked_in_the_quote_and_in_the_article_when_t
     expect(page.locator(f"#p-{passage.id}")).to_have_text(passage.body)
     expect(in_article).to_be_in_viewport()
     page.screenshot(path=str(SCREENSHOT.with_name(f"web-marked-{width}.png")))
+
+
+def test_on_a_phone_the_chat_is_one_tap_away_and_a_followed_source_leads_back_to_the_conversation(page, kb):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.evaluate("window.scrollTo(0, 0)")
+    launcher = page.locator("#nkt-chat-open")
+    expect(launcher).to_be_in_viewport()  # on the first screen, without scrolling
+    expect(page.locator("#nkt-chat")).to_be_hidden()
+    box = launcher.bounding_box()
+    assert box["width"] >= 24 and box["height"] >= 24
+    launcher.click()
+    expect(page.locator("#nkt-chat-input")).to_be_focused()
+    panel = page.locator("#nkt-chat").bounding_box()
+    assert panel["y"] == 0 and panel["height"] >= 844 - 1 and panel["width"] >= 390 - 1  # full height
+    entry = next(e for e in kb.faq if e.answer.id == "is-neurokinetic-therapy-safe")
+    ask(page, entry.question)
+    page.screenshot(path=str(SCREENSHOT.with_name("web-phone.png")))
+    answers = bot_messages(page).count()
+    bot_messages(page).last.locator(".quote-source a").click()
+    expect(page.locator(f"#p-{entry.answer.id}")).to_be_in_viewport()
+    expect(page.locator("#nkt-chat")).to_be_hidden()
+    expect(launcher).to_have_text("Back to the chat")
+    launcher.click()  # one tap back to the conversation, kept whole
+    expect(bot_messages(page)).to_have_count(answers)
+    ask(page, "how much does it cost")
+    page.keyboard.press("Escape")
+    expect(page.locator("#nkt-chat")).to_be_hidden()
+    expect(launcher).to_be_focused()
+
+
+def test_on_a_wide_screen_the_chat_sits_beside_the_article_without_a_launcher(page):
+    expect(page.locator("#nkt-chat-open")).to_be_hidden()
+    expect(page.locator("#nkt-chat")).to_be_visible()
+    article = page.locator("main.article").bounding_box()
+    chat = page.locator("#nkt-chat").bounding_box()
+    assert 0 <= chat["x"] - (article["x"] + article["width"]) <= 1  # side by side, no empty gap between
 
 
 def test_clicking_a_suggestion_button_answers_that_topic(page, res):

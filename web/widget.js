@@ -18,6 +18,9 @@
   const status = document.getElementById("nkt-chat-status");
   const restart = document.getElementById("nkt-chat-restart");
   const erase = document.getElementById("nkt-chat-erase");
+  const launcher = document.getElementById("nkt-chat-open");
+  const close = document.getElementById("nkt-chat-close");
+  const narrow = window.matchMedia("(max-width: 60rem)");
 
   function load() {
     try {
@@ -101,7 +104,10 @@
       if (seen.size) sources.appendChild(document.createTextNode("; "));
       seen.add(name);
       const a = link(name, "#p-" + passage.id);
-      a.addEventListener("click", () => markInArticle(quote.passages));
+      a.addEventListener("click", () => {
+        markInArticle(quote.passages);
+        if (narrow.matches) closePanel(false); // the passage, full width; the launcher takes the reader back
+      });
       sources.appendChild(a);
     }
     bubble.appendChild(sources);
@@ -282,6 +288,32 @@
   });
 
   erase.addEventListener("click", () => send("/erase_conversation", "Delete this conversation"));
+
+  // Narrow screens: the chat is a full-height panel opened by the launcher (widget.css)
+  function openPanel() {
+    document.body.classList.add("chat-open");
+    launcher.setAttribute("aria-expanded", "true");
+    log.scrollTop = log.scrollHeight;
+    input.focus();
+  }
+
+  function closePanel(returnFocus) {
+    document.body.classList.remove("chat-open");
+    launcher.setAttribute("aria-expanded", "false");
+    if (state.transcript.length > 1) launcher.textContent = "Back to the chat";
+    if (returnFocus) launcher.focus();
+  }
+
+  launcher.addEventListener("click", openPanel);
+  document.querySelector(".skip-link").addEventListener("click", (event) => {
+    if (!narrow.matches) return;
+    event.preventDefault(); // the input is inside the closed panel: open it
+    openPanel();
+  });
+  close.addEventListener("click", () => closePanel(true));
+  root.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && narrow.matches && document.body.classList.contains("chat-open")) closePanel(true);
+  });
 
   state.transcript.forEach(render);
 })();
