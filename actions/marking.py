@@ -5,9 +5,9 @@ find its answer inside a paragraph of three sentences. This module chooses that 
 by meaning (all-MiniLM-L6-v2's cosine with the question: the full transformer, as the
 distilled static table tells sentences of one passage apart less well: 71 against 81 of
 eval/marking_dev.yml's first 120) and words (the share of the question's content lemmas the
-sentence holds). The text is never changed: a mark is a
-character span of the passage, which each channel shows in its own idiom (``<mark>`` on
-the web, bold in Slack, reverse video in a terminal, offsets for REST clients).
+sentence holds). The text is never changed: a mark is a character span of the passage,
+which each channel shows in its own idiom (``<mark>`` on the web, bold in Slack and in a
+terminal, offsets for REST clients).
 
 The sentence most like the question is always marked, in the answer's first passage (the
 one that answers) when it has two sentences or more. A question about the whole passage

@@ -24,6 +24,7 @@ from channels.guard import answering_or_apologising
 
 MAX_MESSAGE_CHARS = 1000
 MAX_SENDER_CHARS = 128
+TOO_LONG = "That message is {length} characters long; please ask in at most {limit}."
 
 
 class BadRequest(SanicException):
@@ -100,7 +101,5 @@ class ValidatingRestInput(RestInput):
         if not isinstance(message, str):
             raise BadRequest('"message" must be a string')
         if len(message) > MAX_MESSAGE_CHARS:
-            raise BadRequest(
-                f"That message is {len(message)} characters long; please ask in at most {MAX_MESSAGE_CHARS}."
-            )
+            raise BadRequest(TOO_LONG.format(length=len(message), limit=MAX_MESSAGE_CHARS))
         return message

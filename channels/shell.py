@@ -15,7 +15,6 @@ output is not a terminal (a pipe, a file).
 
 from __future__ import annotations
 
-import logging
 import sys
 import uuid
 from dataclasses import dataclass
@@ -27,14 +26,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.guard import answering_or_apologising
-from channels.rest import MAX_MESSAGE_CHARS, with_quotes
-
-logger = logging.getLogger(__name__)
+from channels.rest import MAX_MESSAGE_CHARS, TOO_LONG, with_quotes
 
 PROMPT = "Your input -> "
 STOP = "/stop"
 CHOOSE = "Type a number to choose, or your own message:"
-TOO_LONG = "That message is {length:,} characters long; please ask in at most {limit:,}."
 WELCOME = f"Bot loaded. Type a message and press Enter ({STOP}, Ctrl-D or Ctrl-C to leave)."
 BYE = "Bye."
 BOLD, NORMAL = "\x1b[1m", "\x1b[22m"

@@ -3,7 +3,6 @@ in bold, numbered choices, /stop, Ctrl-D, Ctrl-C, the apology when the action se
 
 import os
 import signal
-import socket
 import time
 from pathlib import Path
 from typing import List
@@ -13,7 +12,7 @@ import pytest
 
 from channels.guard import APOLOGY
 from channels.shell import BOLD, BYE, CHOOSE, NORMAL
-from scripts.bot_servers import MODEL, ROOT
+from scripts.bot_servers import MODEL, ROOT, free_port
 
 PROMPT = "Your input ->"
 
@@ -35,12 +34,6 @@ def processes_left(actions_port: int) -> List[str]:
         if "scripts.rasa_shell" in args or ("run actions" in args and f"--port {actions_port}" in args):
             left.append(f"{proc.name} {args}")
     return left
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
