@@ -169,6 +169,98 @@ def test_clicking_a_suggestion_button_answers_that_topic(page, res):
     assert quoted == [p.body for p in topic.passages]
 
 
+def test_after_a_choice_its_buttons_are_disabled_the_choice_shown_and_announced_even_after_a_reload(page):
+    greeting = bot_messages(page).last
+    greeting.locator(".quick-replies button").first.focus()
+    title = greeting.locator(".quick-replies button").first.inner_text()
+    page.keyboard.press("Enter")
+    answer = page.locator("#nkt-chat-log .from-bot").filter(has=page.locator("blockquote")).last
+    expect(answer).to_be_visible(timeout=TIMEOUT_MS)
+    # announced: the choice is the visitor's message, added to the conversation's live region
+    expect(page.locator("[aria-live='polite'] .from-user").last).to_have_text("You said: " + title)
+    expect(page.locator("#nkt-chat-log")).to_be_focused()  # the focus stays in the conversation
+    for _ in (1, 2):
+        buttons = bot_messages(page).first.locator(".quick-replies button")
+        for i in range(buttons.count()):
+            expect(buttons.nth(i)).to_be_disabled()
+            expect(buttons.nth(i)).to_have_attribute("aria-pressed", "true" if i == 0 else "false")
+        page.reload()
+        expect(answer).to_be_visible(timeout=TIMEOUT_MS)
+    # a related topic chosen from an answer leaves its verdicts to give
+    answers = page.locator("#nkt-chat-log .from-bot blockquote").count()
+    answer.locator(".quick-replies button:not([data-verdict])").first.click()
+    expect(page.locator("#nkt-chat-log .from-bot blockquote")).not_to_have_count(answers, timeout=TIMEOUT_MS)
+    expect(answer.get_by_role("button", name="Helpful", exact=True)).to_be_enabled()
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_22_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def axe_violations(page) -> List[str]:
+    """axe-core (from npm, run inside the page) on the whole page: WCAG 2.2 A and AA rules."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # from the page's own origin, as the page's Content-Security-Policy (script-src 'self') allows
+        page.route("**/test-only/axe.min.js", lambda route: route.fulfill(path=str(AXE)))
+        page.add_script_tag(url="/test-only/axe.min.js")
+    found = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
+        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))",
+        WCAG_22_A_AA,
+    )
+    return found
+
+
+def undersized_buttons(page) -> List[str]:
+    """Visible buttons smaller than 24x24 CSS px (WCAG 2.2, 2.5.8 Target Size (Minimum))."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll("button")].filter(b => b.getClientRects().length)
+             .map(b => [b.textContent, b.getBoundingClientRect()])
+             .filter(([, r]) => r.width < 24 || r.height < 24)
+             .map(([t, r]) => `${t} ${r.width}x${r.height}`)"""
+    )
+
+
+def focus_hidden_behind_the_widget(page, presses: int = 80) -> List[str]:
+    """Tab through the page: the focused element whose middle is under something else (the
+    launcher, the chat panel), or that is out of the viewport (WCAG 2.2, 2.4.11)."""
+    hidden = []
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        where = page.evaluate(
+            """() => {
+                 const el = document.activeElement;
+                 if (!el || el === document.body) return null;
+                 const r = el.getBoundingClientRect();
+                 const x = r.left + Math.min(r.width / 2, 10), y = r.top + r.height / 2;
+                 const top = document.elementFromPoint(x, y);
+                 const seen = top && (el === top || el.contains(top) || top.contains(el));
+                 return seen ? null : (el.id || el.tagName) + " '" + el.textContent.slice(0, 40) + "'";
+               }"""
+        )
+        if where:
+            hidden.append(where)
+    return hidden
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_the_answered_page_meets_wcag_2_2_a_and_aa_with_reachable_targets_and_visible_focus(page, width):
+    page.set_viewport_size({"width": width, "height": 900 if width > 320 else 640})
+    if width < 960:
+        page.click("#nkt-chat-open")
+    ask(page, "is neurokinetic therapy safe?")
+    assert axe_violations(page) == []
+    assert undersized_buttons(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # reflows: no sideways scrolling
+    assert focus_hidden_behind_the_widget(page) == []
+    if width < 960:  # the panel closed: the article with the launcher over it
+        page.keyboard.press("Escape")
+        expect(page.locator("#nkt-chat")).to_be_hidden()
+        assert axe_violations(page) == []
+        assert undersized_buttons(page) == []
+        assert focus_hidden_behind_the_widget(page) == []
+
+
 def test_helpful_is_chosen_from_the_keyboard_then_both_verdicts_are_disabled_even_after_a_reload(page):
     ask(page, "is neurokinetic therapy safe?")
     answer = bot_messages(page).nth(bot_messages(page).count() - 1)  # this answer, not the last message

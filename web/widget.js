@@ -146,12 +146,15 @@
     }
   }
 
-  // "Helpful" / "Not helpful" on an answer: one verdict per answer, shown as chosen and kept
-  // in the transcript, so a reload shows it too (the server keeps it as a feedback event)
+  // "Helpful" / "Not helpful" on an answer: one verdict per answer. A suggestion: one choice per
+  // group. Either is shown as chosen (aria-pressed), its alternatives disabled, and kept in the
+  // transcript, so a reload shows it too; the choice itself is announced as the visitor's
+  // message in the conversation's live region.
   const VERDICTS = ["/feedback_helpful", "/not_what_i_asked"];
 
-  function showVerdict(group, chosen) {
-    for (const el of group.querySelectorAll("button[data-verdict]")) {
+  function showChosen(group, chosen, verdicts) {
+    for (const el of group.querySelectorAll("button")) {
+      if (("verdict" in el.dataset) !== verdicts) continue;
       el.disabled = true;
       el.setAttribute("aria-pressed", String(el.dataset.payload === chosen));
       if (el.dataset.payload === chosen) el.classList.add("chosen");
@@ -173,16 +176,22 @@
       const verdict = VERDICTS.includes(button.payload);
       if (verdict) el.dataset.verdict = "";
       el.addEventListener("click", () => {
-        if (verdict && entry.verdict) return;
-        if (!send(button.payload, button.title) || !verdict) return; // not sent: nothing to show
-        entry.verdict = button.payload;
+        const key = verdict ? "verdict" : "chosen";
+        if (entry[key]) return;
+        if (!send(button.payload, button.title)) return; // not sent: nothing to show
+        const hadFocus = document.activeElement === el;
+        entry[key] = button.payload;
         save();
-        showVerdict(group, button.payload);
+        showChosen(group, button.payload, verdict);
+        // a disabled button loses the focus: keep it in the conversation (not the input, whose
+        // focus would open a phone's keyboard)
+        if (hadFocus) log.focus({ preventScroll: true });
       });
       group.appendChild(el);
     }
     bubble.appendChild(group);
-    if (entry.verdict) showVerdict(group, entry.verdict);
+    if (entry.verdict) showChosen(group, entry.verdict, true);
+    if (entry.chosen) showChosen(group, entry.chosen, false);
   }
 
   function render(entry) {
@@ -290,8 +299,17 @@
   erase.addEventListener("click", () => send("/erase_conversation", "Delete this conversation"));
 
   // Narrow screens: the chat is a full-height panel opened by the launcher (widget.css)
+  // The open panel covers the page: what is under it leaves the tab order and the
+  // accessibility tree (inert), so the focus is never hidden behind the panel.
+  const covered = [document.querySelector(".skip-link"), document.querySelector("main.article")];
+
+  function cover(on) {
+    for (const el of covered) el.inert = on;
+  }
+
   function openPanel() {
     document.body.classList.add("chat-open");
+    cover(true);
     launcher.setAttribute("aria-expanded", "true");
     log.scrollTop = log.scrollHeight;
     input.focus();
@@ -299,6 +317,7 @@
 
   function closePanel(returnFocus) {
     document.body.classList.remove("chat-open");
+    cover(false);
     launcher.setAttribute("aria-expanded", "false");
     if (state.transcript.length > 1) launcher.textContent = "Back to the chat";
     if (returnFocus) launcher.focus();
@@ -311,6 +330,9 @@
     openPanel();
   });
   close.addEventListener("click", () => closePanel(true));
+  narrow.addEventListener("change", () => {
+    if (!narrow.matches && document.body.classList.contains("chat-open")) closePanel(false); // wide: side by side
+  });
   root.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && narrow.matches && document.body.classList.contains("chat-open")) closePanel(true);
   });
