@@ -18,7 +18,11 @@ import sys
 
 
 def _take_terminal() -> None:
-    """In the child, before exec: a process group of its own, and the terminal for it."""
+    """In the child, before exec: a process group of its own, the terminal for it, and Ctrl-C
+    back to its default (a job started with ``&`` without job control ignores it, and a
+    signal ignored at start cannot be trapped: the servers' "Stopped" would never run)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
     os.setpgrp()
     signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # a background group may not take it otherwise
     os.tcsetpgrp(0, os.getpgrp())
