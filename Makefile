@@ -97,7 +97,7 @@ validate: $(PIPELINE) $(ENCODER)
 # the terminal channel (channels/shell.py): numbered choices, Ctrl-C/Ctrl-D//stop leave
 shell: $(MODEL)
 	@mkdir -p .rasa  # the conversations' SQLite file, .rasa/tracker.db (endpoints.yml)
-	@MAKE_TARGET=$@ scripts/with-action-server $(BIN)/python -m scripts.rasa_shell --model $(MODEL) --interface 127.0.0.1
+	@MAKE_TARGET=$@ $(FOREGROUND) scripts/with-action-server $(BIN)/python -m scripts.rasa_shell --model $(MODEL) --interface 127.0.0.1
 
 run: $(MODEL)
 	@mkdir -p .rasa

@@ -14,7 +14,7 @@ _show_warning: Optional[Callable[..., None]] = None
 
 
 def _show_warning_unless_deprecation(message, category, *args: Any, **kwargs: Any) -> None:
-    if not issubclass(category, DeprecationWarning) and _show_warning is not None:
+    if not issubclass(category, (DeprecationWarning, PendingDeprecationWarning)) and _show_warning is not None:
         _show_warning(message, category, *args, **kwargs)
 
 

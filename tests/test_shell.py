@@ -40,7 +40,7 @@ def processes_left(actions_port: int) -> List[str]:
 def shell():
     actions_port = free_port()
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "PYTHONWARNINGS"},  # quiet on its own
         "PROMPT_TOOLKIT_NO_CPR": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "TERM": "xterm",

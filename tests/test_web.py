@@ -186,11 +186,18 @@ def test_after_a_choice_its_buttons_are_disabled_the_choice_shown_and_announced_
             expect(buttons.nth(i)).to_have_attribute("aria-pressed", "true" if i == 0 else "false")
         page.reload()
         expect(answer).to_be_visible(timeout=TIMEOUT_MS)
-    # a related topic chosen from an answer leaves its verdicts to give
-    answers = page.locator("#nkt-chat-log .from-bot blockquote").count()
-    answer.locator(".quick-replies button:not([data-verdict])").first.click()
-    expect(page.locator("#nkt-chat-log .from-bot blockquote")).not_to_have_count(answers, timeout=TIMEOUT_MS)
-    expect(answer.get_by_role("button", name="Helpful", exact=True)).to_be_enabled()
+    # a related topic chosen from an answer disables the other suggestions, not its verdicts
+    answered = page.locator("#nkt-chat-log .from-bot").filter(has=page.locator("blockquote"))
+    count = answered.count()
+    this_answer = answered.nth(count - 1)  # pinned: `.last` moves on to the next answer
+    suggestions = this_answer.locator(".quick-replies button:not([data-verdict])")
+    assert suggestions.count() >= 1
+    suggestions.first.click()
+    expect(answered).to_have_count(count + 1, timeout=TIMEOUT_MS)
+    for i in range(suggestions.count()):
+        expect(suggestions.nth(i)).to_be_disabled()
+    expect(this_answer.get_by_role("button", name="Helpful", exact=True)).to_be_enabled()
+    expect(this_answer.get_by_role("button", name="Not helpful")).to_be_enabled()
 
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -254,8 +261,11 @@ def test_the_answered_page_meets_wcag_2_2_a_and_aa_with_reachable_targets_and_vi
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # reflows: no sideways scrolling
     assert focus_hidden_behind_the_widget(page) == []
     if width < 960:  # the panel closed: the article with the launcher over it
+        page.focus("#nkt-chat-input")
         page.keyboard.press("Escape")
         expect(page.locator("#nkt-chat")).to_be_hidden()
+        for covered in (".skip-link", "main.article"):  # reachable again
+            assert not page.eval_on_selector(covered, "element => element.inert")
         assert axe_violations(page) == []
         assert undersized_buttons(page) == []
         assert focus_hidden_behind_the_widget(page) == []
