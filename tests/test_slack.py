@@ -367,13 +367,16 @@ def test_the_bot_ignores_its_own_posts_and_other_bots_so_it_never_loops(slack):
 
 def test_make_slack_names_each_missing_variable_before_starting_anything():
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    for extra, missing in [({}, "SLACK_BOT_TOKEN"), ({"SLACK_BOT_TOKEN": TOKEN}, "SLACK_SIGNING_SECRET")]:
+    cases = [({}, ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]), ({"SLACK_BOT_TOKEN": TOKEN}, ["SLACK_SIGNING_SECRET"])]
+    for extra, missing in cases:
         done = subprocess.run(
             ["make", "--no-print-directory", "slack"], cwd=ROOT, env={**env, **extra}, capture_output=True,
             text=True, timeout=60,
         )  # fmt: skip
         assert done.returncode != 0
-        assert missing in done.stderr
+        assert all(name in done.stderr for name in missing)  # every missing one, at once
+        said = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("make: ***")]
+        assert len(said) == 1  # one sentence
 
 
 def test_only_the_slack_credentials_need_slack_variables_and_they_keep_the_other_channels():
