@@ -46,15 +46,15 @@ def run(command: list[str]) -> int:
     foreground = _foreground_group()
     if foreground is None or foreground != os.getpgrp():  # not ours to hand over
         status = subprocess.call(command)
-        return 128 - status if status < 0 else status
-    try:
-        status = subprocess.Popen(command, preexec_fn=_take_terminal).wait()
-    finally:
-        signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    else:
         try:
-            os.tcsetpgrp(0, foreground)
-        except OSError:  # the terminal is gone (hung up): nothing to give back
-            pass
+            status = subprocess.Popen(command, preexec_fn=_take_terminal).wait()
+        finally:
+            signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+            try:
+                os.tcsetpgrp(0, foreground)
+            except OSError:  # the terminal is gone (hung up): nothing to give back
+                pass
     return 128 - status if status < 0 else status
 
 

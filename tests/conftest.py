@@ -159,3 +159,23 @@ def assert_both_answered_in_whole_turns(kb: KnowledgeBase, replies: List[str], e
     user_turns = [i for i, step in enumerate(turns) if step == "user"]
     assert len(user_turns) == 2, turns
     assert "action_listen" in turns[user_turns[0] : user_turns[1]] and turns[-1] == "action_listen", turns
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def checkout_processes() -> List[str]:
+    """Every running process of this checkout (its cwd), as "PID COMMAND LINE"."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "cwd").resolve() == ROOT:
+                found.append(f"{proc.name} " + (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+def environment_without_pythonwarnings() -> Dict[str, str]:
+    """The environment without the Makefile's PYTHONWARNINGS: a command must be quiet on its own."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONWARNINGS"}

@@ -3,30 +3,20 @@ question over socket.io answered, then Ctrl-C ends it with one "Stopped" line an
 (not make's "Error 130"), and none of its servers is left running."""
 
 import io
-import os
 import time
-from pathlib import Path
 
 import pexpect
 import pytest
 import requests
 import socketio
+from conftest import checkout_processes, environment_without_pythonwarnings
 
 from scripts.bot_servers import ROOT, free_port
 
 
 def servers_on(port: int) -> list:
     """Processes of this checkout whose command line names ``port``."""
-    left = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and (proc / "cwd").resolve() == ROOT:
-                args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                if str(port) in args:
-                    left.append(args)
-        except OSError:
-            continue  # gone meanwhile, or not ours to read
-    return left
+    return [line.split(" ", 1)[1] for line in checkout_processes() if str(port) in line.split(" ", 1)[1]]
 
 
 MAKE_WEB = "make --no-print-directory web"
@@ -42,7 +32,7 @@ STARTS = {
 def test_make_web_answers_then_ctrl_c_stops_it_with_one_line_and_status_0(start):
     web_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     env = {
-        **{name: value for name, value in os.environ.items() if name != "PYTHONWARNINGS"},  # quiet on its own
+        **environment_without_pythonwarnings(),
         "WEB_PORT": str(web_port),
         "RASA_PORT": str(rasa_port),
         "ACTIONS_PORT": str(actions_port),

@@ -1,14 +1,15 @@
 """Rasa's own checks, run on the project: data validation and the conversation tests, through
 the command line the Makefile uses (scripts/rasa_cli.py)."""
 
-import os
 import subprocess
+
+from conftest import environment_without_pythonwarnings
 
 from scripts.bot_servers import MODEL, ROOT
 
-# without the Makefile's PYTHONWARNINGS: scripts/rasa_cli.py alone must keep the notices out
+# scripts/rasa_cli.py alone must keep the notices out
 ENV = {
-    **{name: value for name, value in os.environ.items() if name != "PYTHONWARNINGS"},
+    **environment_without_pythonwarnings(),
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "RASA_TELEMETRY_ENABLED": "false",
 }

@@ -4,11 +4,11 @@ in bold, numbered choices, /stop, Ctrl-D, Ctrl-C, the apology when the action se
 import os
 import signal
 import time
-from pathlib import Path
 from typing import List
 
 import pexpect
 import pytest
+from conftest import checkout_processes, environment_without_pythonwarnings
 
 from channels.guard import APOLOGY
 from channels.shell import BOLD, BYE, CHOOSE, NORMAL
@@ -23,24 +23,18 @@ def action_server_pids(port: int) -> List[int]:
 
 def processes_left(actions_port: int) -> List[str]:
     """This checkout's shell, or the action server it started on ``actions_port``."""
-    left = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if not proc.name.isdigit() or (proc / "cwd").resolve() != ROOT:
-                continue
-            args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue  # gone meanwhile, or not ours to read
-        if "scripts.rasa_shell" in args or ("run actions" in args and f"--port {actions_port}" in args):
-            left.append(f"{proc.name} {args}")
-    return left
+    return [
+        line
+        for line in checkout_processes()
+        if "scripts.rasa_shell" in line or ("run actions" in line and f"--port {actions_port}" in line)
+    ]
 
 
 @pytest.fixture
 def shell():
     actions_port = free_port()
     env = {
-        **{name: value for name, value in os.environ.items() if name != "PYTHONWARNINGS"},  # quiet on its own
+        **environment_without_pythonwarnings(),
         "PROMPT_TOOLKIT_NO_CPR": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "TERM": "xterm",
