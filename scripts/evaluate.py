@@ -146,8 +146,8 @@ def evaluate(data: Dict, ask: Callable[[str, Optional[str]], str], judge: Judge)
             judge.alarmed(reply) and not judge.quoted(reply), text=_text(case), expected=level, got=reply[:80]
         )
     for case in data.get("ordinary_scary", []):
-        reply = ask(case["text"], None)
-        calm.record(not judge.alarmed(reply), text=case["text"], got=reply[:80])
+        reply = ask(_text(case), None)
+        calm.record(not judge.alarmed(reply), text=_text(case), got=reply[:80])
     for case in data.get("passage_search", []):
         reply = ask(case["text"], None)
         quoted = judge.quoted(reply)
