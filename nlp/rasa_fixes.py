@@ -2,6 +2,11 @@
 imported (``nlp.components`` is loaded by every process that loads the model: ``rasa run``,
 ``rasa shell``, ``rasa test``).
 
+They replace private functions of Rasa, so they are kept only where Rasa has no extension
+point (``PATCHES`` says why, patch by patch), ``apply`` stops on any Rasa release but
+``RASA_VERSION``, and each can be left out: ``NKT_RASA_FIXES_OFF=graph_runner,sql_store``
+(or ``all``) runs those parts on Rasa's own code.
+
 - **The action server's reply is validated with a compiled validator.** Rasa calls
   ``jsonschema.validate`` on every reply, which first checks the schema itself against the
   JSON-Schema meta-schema: about 30 ms of a 40 ms turn on this machine. The same schema is
@@ -76,13 +81,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import sqlite3
 import weakref
 from collections import OrderedDict
 from functools import lru_cache
-from typing import Any, Dict, Iterator, List, Optional, Text, Type
+from typing import Any, Dict, Iterator, List, Optional, Set, Text, Tuple, Type
 
 import aiohttp
+import rasa
 import rasa.core.run
 import rasa.core.tracker_store
 import rasa.utils.endpoints
@@ -483,19 +490,99 @@ def _domain_is_empty(self: Domain) -> bool:
     return self.as_dict() == _empty_domain_dict()
 
 
-def apply() -> None:
-    Domain.is_empty = _domain_is_empty  # type: ignore[method-assign]
-    DaskGraphRunner.run = _run_graph  # type: ignore[method-assign]
-    RulePolicy.load = classmethod(_load_rule_policy)  # type: ignore[method-assign,assignment]
-    RulePolicy._get_possible_keys = _possible_keys  # type: ignore[method-assign]
-    SQLTrackerStore._retrieve = _sql_retrieve  # type: ignore[method-assign]
-    SQLTrackerStore.save = _sql_save  # type: ignore[method-assign]
-    SQLTrackerStore._additional_events = _sql_additional_events  # type: ignore[method-assign]
-    TrackerStore.create_tracker = _create_tracker  # type: ignore[method-assign]
-    EndpointConfig.request = _request  # type: ignore[method-assign]
-    rasa.core.run.close_resources = _close_resources
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-    Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign,assignment]
-    rasa.core.tracker_store.create_engine_kwargs = _create_engine_kwargs
+# The Rasa release every patch here was written against and checked on: each replaces a
+# private function, so another release must be checked patch by patch, not trusted.
+RASA_VERSION = "3.6.21"
+# Names of patches to leave out (comma-separated), or "all": to run on Rasa's own code, say
+# to tell whether a misbehaviour is a patch's.
+DISABLE_VARIABLE = "NKT_RASA_FIXES_OFF"
+
+
+class RasaVersionError(RuntimeError):
+    """The installed Rasa is not the release the patches were written for."""
+
+
+def _listen_sqlite_write_ahead_log() -> None:
     if not event.contains(Engine, "connect", _sqlite_write_ahead_log):
         event.listen(Engine, "connect", _sqlite_write_ahead_log)
+
+
+Replacement = Tuple[Any, str, Any]  # (class or module, attribute, what it becomes)
+
+# Each patch, by name, and why it is a patch and not one of Rasa's extension points (a
+# component, policy, tracker store or channel class named in config.yml or endpoints.yml):
+PATCHES: Dict[str, Tuple[Replacement, ...]] = {
+    # Domain is built by Rasa itself, not named in any configuration
+    "domain_is_empty": ((Domain, "is_empty", _domain_is_empty),),
+    # the graph runner is fixed: no configuration names a runner class
+    "graph_runner": ((DaskGraphRunner, "run", _run_graph),),
+    # a RulePolicy subclass in config.yml would be one, but Rasa's recipe validator checks
+    # ``uses == RulePolicy`` by identity: a subclass warns on every training that /restart
+    # and /back trigger nothing, and its rules are not checked against the domain
+    "rule_policy_index": (
+        (RulePolicy, "load", classmethod(_load_rule_policy)),
+        (RulePolicy, "_get_possible_keys", _possible_keys),
+    ),
+    # Rasa's SQL store is what endpoints.yml names; its lock of the conversation (the reason
+    # the count can be skipped) is Rasa's too, and the stores/ wrappers sit around it
+    "sql_store": (
+        (SQLTrackerStore, "_retrieve", _sql_retrieve),
+        (SQLTrackerStore, "save", _sql_save),
+        (SQLTrackerStore, "_additional_events", _sql_additional_events),
+    ),
+    # the agent calls create_tracker on Rasa's FailSafeTrackerStore around any store class
+    "one_save_per_new_conversation": ((TrackerStore, "create_tracker", _create_tracker),),
+    # the action endpoint is an EndpointConfig Rasa builds from endpoints.yml: no class to name
+    "kept_action_session": (
+        (EndpointConfig, "request", _request),
+        (rasa.core.run, "close_resources", _close_resources),
+    ),
+    # RemoteAction is Rasa's own action for every custom action: no class to name
+    "compiled_action_validator": ((RemoteAction, "_validate_action_result", _validate_action_result),),
+    # events are read back by Rasa's Event class, whatever the store
+    "event_class_lookup": ((Event, "resolve_by_type", staticmethod(_resolve_by_type)),),
+    # the engine options of Rasa's SQL store are built inside it, from the URL alone (and the
+    # SQLite connection pragmas are SQLAlchemy's connect event)
+    "sqlite_write_ahead_log": ((rasa.core.tracker_store, "create_engine_kwargs", _create_engine_kwargs),),
+}
+
+
+def disabled_patches(value: Optional[str] = None) -> Set[str]:
+    """The patches ``NKT_RASA_FIXES_OFF`` (or ``value``) leaves out; an unknown name stops the start."""
+    raw = os.environ.get(DISABLE_VARIABLE, "") if value is None else value
+    names = {name.strip() for name in raw.split(",") if name.strip()}
+    if "all" in names:
+        return set(PATCHES)
+    unknown = names - set(PATCHES)
+    if unknown:
+        raise ValueError(
+            f"{DISABLE_VARIABLE} names no patch called {', '.join(sorted(unknown))}; "
+            f"the patches are: {', '.join(PATCHES)} (or 'all')"
+        )
+    return names
+
+
+def check_version(installed: str = rasa.__version__) -> None:
+    """Stop at start-up on any Rasa release but the one the patches were written for: an upgrade
+    must fail loudly, never misbehave silently."""
+    if installed != RASA_VERSION:
+        raise RasaVersionError(
+            f"nlp/rasa_fixes.py replaces private functions of Rasa {RASA_VERSION}, and Rasa {installed} is "
+            f"installed. Install rasa=={RASA_VERSION} (make install), or check each patch against "
+            f"Rasa {installed} and update RASA_VERSION; {DISABLE_VARIABLE}=all runs without the patches."
+        )
+
+
+def apply(disabled: Optional[Set[str]] = None) -> List[str]:
+    """Apply every patch but the ``disabled`` ones (default: ``NKT_RASA_FIXES_OFF``); returns
+    the names applied. Applying twice changes nothing."""
+    off = disabled_patches() if disabled is None else disabled
+    names = [name for name in PATCHES if name not in off]
+    if names:
+        check_version()
+    for name in names:
+        for owner, attribute, value in PATCHES[name]:
+            setattr(owner, attribute, value)
+    if "sqlite_write_ahead_log" in names:
+        _listen_sqlite_write_ahead_log()
+    return names

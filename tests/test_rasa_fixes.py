@@ -16,6 +16,48 @@ def test_loading_the_components_installs_the_compiled_validator():
     assert RemoteAction._validate_action_result is rasa_fixes._validate_action_result
 
 
+@pytest.mark.parametrize("name", list(rasa_fixes.PATCHES))
+def test_each_patch_can_be_left_out_and_leaves_rasas_own_code_in_place(monkeypatch, name):
+    """NKT_RASA_FIXES_OFF=<name> leaves exactly that patch's attributes as they were and
+    applies every other one."""
+    untouched = {}
+    for patch in rasa_fixes.PATCHES.values():
+        for owner, attribute, _ in patch:
+            untouched[(owner, attribute)] = object()
+            monkeypatch.setattr(owner, attribute, untouched[(owner, attribute)])
+    monkeypatch.setenv(rasa_fixes.DISABLE_VARIABLE, f" {name} ")
+    applied = rasa_fixes.apply()
+    assert name not in applied and len(applied) == len(rasa_fixes.PATCHES) - 1
+    for patch_name, patch in rasa_fixes.PATCHES.items():
+        for owner, attribute, value in patch:
+            expected = untouched[(owner, attribute)] if patch_name == name else value
+            assert owner.__dict__[attribute] is expected, (patch_name, attribute)
+
+
+def test_all_patches_can_be_left_out_at_once_even_on_another_rasa_release(monkeypatch):
+    monkeypatch.setattr(rasa_fixes, "check_version", lambda: pytest.fail("no patch: no version to check"))
+    monkeypatch.setenv(rasa_fixes.DISABLE_VARIABLE, "all")
+    assert rasa_fixes.apply() == []
+
+
+def test_an_unknown_patch_name_stops_the_start_and_lists_the_real_ones():
+    with pytest.raises(ValueError, match="no patch called graph_runer.*graph_runner, rule_policy_index"):
+        rasa_fixes.disabled_patches("graph_runer")
+
+
+def test_the_patches_refuse_a_rasa_release_they_were_not_written_for():
+    rasa_fixes.check_version(rasa_fixes.RASA_VERSION)
+    with pytest.raises(rasa_fixes.RasaVersionError, match=r"Rasa 3\.6\.21.*Rasa 3\.7\.0 is installed"):
+        rasa_fixes.check_version("3.7.0")
+
+
+def test_the_patches_are_written_for_the_installed_rasa():
+    import rasa
+
+    assert rasa.__version__ == rasa_fixes.RASA_VERSION
+    assert "rasa==" + rasa_fixes.RASA_VERSION in open("constraints.txt").read()
+
+
 def test_a_valid_action_server_reply_is_accepted():
     reply = {"events": [{"event": "slot", "name": "last_topic", "value": "ask_safety"}], "responses": [{"text": "hi"}]}
     assert ACTION._validate_action_result(reply) is True
