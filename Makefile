@@ -26,12 +26,14 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # memory live in one process)
 RASA_WORKERS ?= 2
 
-.PHONY: help install build train validate shell run web api slack actions test lint evaluate bench soak purge report check-article clean
-.PHONY: audit
+.PHONY: help install build train validate shell run web api slack actions test test-unit typecheck lint evaluate bench soak purge report check-article clean
+.PHONY: audit api-token
 
 help:
 	@echo "make shell     talk to the assistant in the terminal (sets everything up first)"
-	@echo "make test      run every test: lint, data validation, unit, conversation and end-to-end"
+	@echo "make test      run every test: lint, types, data validation, unit, conversation and end-to-end"
+	@echo "make test-unit the tests that need no server and no trained model (about a minute)"
+	@echo "make typecheck mypy over actions/, nlp/, channels/, stores/"
 	@echo "make install   create $(VENV) with Python 3.10 and the pinned packages"
 	@echo "make build     build the project's spaCy pipeline (nlp/build/en_nkt)"
 	@echo "make train     train the model ($(MODEL)) if data, config or domain changed"
@@ -104,8 +106,11 @@ run: $(MODEL)
 	@MAKE_TARGET=$@ SANIC_WORKERS=$(RASA_WORKERS) $(FOREGROUND) scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005
 
 # Rasa's HTTP API reads conversations and replaces models: never without a token
-api: $(MODEL)
+# the token is checked first, before any install or training
+api-token:
 	@test -n "$$RASA_API_TOKEN" || { echo "make api needs RASA_API_TOKEN: the HTTP API can replace the model, so it never runs without a token" >&2; exit 1; }
+
+api: api-token $(MODEL)
 	@MAKE_TARGET=$@ SANIC_WORKERS=$(RASA_WORKERS) $(FOREGROUND) scripts/with-action-server $(RASA) run --model $(MODEL) --interface 127.0.0.1 --port 5005 --enable-api --auth-token "$$RASA_API_TOKEN"
 
 # the page (web/, article rendered by scripts/web_server.py) + rasa (socket.io) + action server
@@ -136,9 +141,18 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# the annotated server code (files: pyproject.toml [tool.mypy])
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+# the tests that need neither a server nor the trained model (pytest -m unit; markers: tests/conftest.py)
+test-unit: $(PIPELINE) $(ENCODER)
+	$(BIN)/python -m pytest -m unit
+
 test: $(MODEL) $(NODE_MODULES)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	scripts/ensure-scale-servers
 	CHROMIUM=$$(scripts/ensure-chromium) && export CHROMIUM && $(BIN)/python -m pytest
 

@@ -82,7 +82,7 @@ def quote_data(
     marked: List[Dict[str, Any]] = []
     offset = 0
     for passage, mark in zip(passages, marks, strict=True):
-        entry = {
+        entry: Dict[str, Any] = {
             "id": passage.id,
             "text": passage.body,
             "section": passage.section.heading,

@@ -151,7 +151,7 @@ DECLINE = Decision("decline")
 
 
 def is_button_payload(text: Optional[str]) -> bool:
-    return bool(text) and text.startswith("/")
+    return bool(text) and str(text).startswith("/")
 
 
 def entity_topics(message: Dict[str, Any], res: Resources) -> List[Topic]:
@@ -253,7 +253,8 @@ def decide(message: Dict[str, Any], lemmas: Sequence[str], res: Resources, t: Th
     if not unstated:
         return decision
     # offer first what would have been quoted: the topic, or the topic holding the passage
-    holders = decision.topics[:1] or res.topic_map.topics_holding(decision.passage.id)
+    passage_id = decision.passage.id if decision.passage else ""
+    holders = decision.topics[:1] or res.topic_map.topics_holding(passage_id)
     first = tuple(topic.intent for topic in holders[:1])  # the article's introduction belongs to no topic
     return Decision("decline", alternatives=(*first, *decision.alternatives), unstated=unstated)
 

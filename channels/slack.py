@@ -128,12 +128,12 @@ class SlackChannel(SlackInput):
 
     # -- which events are questions ---------------------------------------------------------
 
-    def _take(self, keys: List[str]) -> bool:
+    def _take(self, keys: List[Optional[str]]) -> bool:
         """True the first time any of ``keys`` is seen; later deliveries of the message are not."""
-        keys = [key for key in keys if key]
-        if any(key in self._taken for key in keys):
+        present = [key for key in keys if key]
+        if any(key in self._taken for key in present):
             return False
-        for key in keys:
+        for key in present:
             self._taken[key] = None
         while len(self._taken) > REMEMBERED_MESSAGES:
             self._taken.popitem(last=False)
@@ -192,7 +192,7 @@ class SlackChannel(SlackInput):
             input_channel=self.name(),
             metadata=metadata,
         )
-        task = asyncio.create_task(on_new_message(message))
+        task: asyncio.Task = asyncio.ensure_future(on_new_message(message))
         self._background_tasks.add(task)
         task.add_done_callback(self._background_tasks.discard)
         return response.text("")

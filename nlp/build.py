@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import cast
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import EntityRuler
 
 HERE = Path(__file__).resolve().parent
 PATTERNS = HERE / "patterns.jsonl"
@@ -42,7 +44,7 @@ def build_pipeline(patterns: Path = PATTERNS, places: Path = PLACES) -> Language
     # initialize() loads the lookup tables; it would also empty an entity ruler,
     # so the ruler and its patterns are added afterwards.
     nlp.initialize()
-    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"}))
     ruler.from_disk(patterns)
     ruler.add_patterns(place_patterns(places))
     return nlp

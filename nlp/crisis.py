@@ -148,14 +148,14 @@ class CrisisGuard(GraphComponent, IntentClassifier):
         self.idf = idf  # per feature column, from the training rows
 
     def train(self, training_data: TrainingData) -> Resource:
-        rows, labels = [], []  # each example's dampened features, computed once
+        rows, flags = [], []  # each example's dampened features, computed once
         for example in training_data.training_examples:
             if (example.get(INTENT) or example.get(ORDINARY)) and (example.get(TEXT) or "").strip():
                 dampened = _dampened(example)
                 if dampened:
                     rows.append(dampened)
-                    labels.append(example.get(INTENT) == CRISIS_INTENT)
-        labels = np.array(labels)
+                    flags.append(example.get(INTENT) == CRISIS_INTENT)
+        labels = np.array(flags)
         if not labels.any() or labels.all():
             logger.warning(
                 f"{type(self).__name__}: the training data needs crisis examples and others "
@@ -167,7 +167,7 @@ class CrisisGuard(GraphComponent, IntentClassifier):
             clf.fit(vstack([_weighted(row, widths, self.idf) for row, widths in rows], format="csr"), labels)
             self.weights, self.bias = clf.coef_[0].astype(np.float64), float(clf.intercept_[0])
         with self._model_storage.write_to(self._resource) as model_dir:
-            if self.weights is not None:
+            if self.weights is not None and self.idf is not None:
                 np.savez(model_dir / WEIGHTS_FILE, weights=self.weights, bias=np.array([self.bias]), idf=self.idf)
         return self._resource
 

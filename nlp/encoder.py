@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
@@ -76,7 +76,7 @@ class TransformerEncoder:
         self.position = w["embeddings.position_embeddings.weight"]
         self.token_type = w["embeddings.token_type_embeddings.weight"][0]
         self.norm = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self.layers: List[Dict[str, np.ndarray]] = []
+        self.layers: List[Dict[str, Any]] = []  # arrays, and (weight, bias) pairs for the layer norms
         for i in range(6):
             p = f"encoder.layer.{i}."
             qkv = [w[f"{p}attention.self.{n}.weight"] for n in ("query", "key", "value")]
