@@ -1,6 +1,7 @@
 """Shared fixtures: the knowledge base, the topic mapping, a tracker factory, the real bot, a real
 PostgreSQL server and headless Chromium; and what a user sees in a conversation (the passages a
-reply quotes, whether "tell me more" went on)."""
+reply quotes, whether "tell me more" went on); and the markers each test gets (``unit`` unless
+it needs a real server, the trained model, Chromium or the scale-out stores)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answering import END_OF_SUBJECT
 from actions.decision import Resources, resources
 from actions.knowledge_base import KnowledgeBase, knowledge_base
+
+# a test that asks for one of these is not a unit test (a module that starts servers itself
+# says so with ``pytestmark``)
+MARKER_OF_FIXTURE = {"bot": "e2e", "agent": "e2e", "browser": "browser", "postgres": "scale"}
+NOT_UNIT = ("e2e", "browser", "scale")
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """Mark each test by what it needs, so that ``make test-unit`` (``pytest -m unit``) runs only
+    the ones that need neither a server nor the trained model."""
+    for item in items:
+        for fixture in set(getattr(item, "fixturenames", ())) & set(MARKER_OF_FIXTURE):
+            item.add_marker(MARKER_OF_FIXTURE[fixture])
+        if not any(item.get_closest_marker(name) for name in NOT_UNIT):
+            item.add_marker("unit")
 
 
 @pytest.fixture(scope="session")

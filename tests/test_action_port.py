@@ -8,7 +8,11 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from scripts.bot_servers import ROOT, free_port
+
+pytestmark = pytest.mark.e2e
 
 WRAPPER = str(ROOT / "scripts" / "with-action-server")
 

@@ -13,6 +13,8 @@ from conftest import checkout_processes, environment_without_pythonwarnings
 
 from scripts.bot_servers import ROOT, free_port
 
+pytestmark = pytest.mark.e2e
+
 
 def servers_on(port: int) -> list:
     """Processes of this checkout whose command line names ``port``."""

@@ -22,6 +22,8 @@ from actions.knowledge_base import KnowledgeBase
 from channels.guard import APOLOGY
 from scripts.bot_servers import Bot, running_bot
 
+pytestmark = pytest.mark.e2e
+
 APOLOGY_WITHIN_S = 5.0
 WHAT_IS_NKT = "could you tell me what NKT actually is"
 WHAT_IS_NKT_PASSAGE = "neurokinetic-therapy-is-a-hands-on"

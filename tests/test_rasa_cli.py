@@ -3,9 +3,12 @@ the command line the Makefile uses (scripts/rasa_cli.py)."""
 
 import subprocess
 
+import pytest
 from conftest import environment_without_pythonwarnings
 
 from scripts.bot_servers import MODEL, ROOT
+
+pytestmark = pytest.mark.e2e
 
 # scripts/rasa_cli.py alone must keep the notices out
 ENV = {

@@ -186,8 +186,7 @@ def agent():
 
     from scripts.bot_servers import MODEL
 
-    if not MODEL.exists():
-        pytest.skip("no trained model: run `make train`")
+    assert MODEL.exists(), "no trained model: run `make train` (make test trains it first)"
     return Agent.load(str(MODEL))
 
 

@@ -30,7 +30,7 @@ def test_the_passage_classifier_gives_exactly_scikit_learns_probabilities(res):
 
 
 def test_the_passage_classifier_finds_a_misspelt_question_that_bm25_misses(res):
-    text = "is nkt covred by insurence"  # "covered", "insurance": BM25 only has the word "nkt" to go on
+    text = "is nkt covred by insurnace"  # "covered", "insurance": BM25 only has the word "nkt" to go on
     lemmas = content_lemmas(text)
     assert res.passage_ranker.scores(text, lemmas)[0][0] == "cost-and-accessibility"
     assert res.search_index.scores(lemmas)[0][0] != "cost-and-accessibility"

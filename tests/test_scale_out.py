@@ -23,6 +23,8 @@ from channels.guard import APOLOGY
 from scripts.bot_servers import ROOT, Bot, running_bot
 from scripts.store_servers import running_postgres, running_redis
 
+pytestmark = pytest.mark.scale
+
 USERS = 16
 # A replica killed while it holds a conversation's lock leaves its ticket in Redis until the
 # ticket's lifetime ends (Rasa's default: 60 s); the profile's recommended value, in the README.

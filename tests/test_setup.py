@@ -3,7 +3,11 @@
 import os
 import subprocess
 
+import pytest
+
 from scripts.bot_servers import ROOT
+
+pytestmark = pytest.mark.e2e
 
 
 def test_a_first_install_stops_with_one_sentence_when_the_disk_is_too_full(tmp_path):

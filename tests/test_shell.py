@@ -14,6 +14,8 @@ from channels.guard import APOLOGY
 from channels.shell import BOLD, BYE, CHOOSE, NORMAL
 from scripts.bot_servers import MODEL, ROOT, free_port
 
+pytestmark = pytest.mark.e2e
+
 PROMPT = "Your input ->"
 
 

@@ -30,6 +30,8 @@ from channels.guard import APOLOGY
 from channels.slack_blocks import escape
 from scripts.bot_servers import ROOT, Bot, running_bot
 
+pytestmark = pytest.mark.e2e
+
 TOKEN = "xoxb-test"
 SECRET = secrets.token_hex(16)
 BOT_USER = "UBOTSELF1"

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Iterator, List
 from urllib.parse import urlsplit
 
+import playwright.sync_api as playwright_api  # a missing Playwright fails the run, never skips
 import pytest
 import requests
 
 from scripts.web_server import make_server
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.browser
+
 expect = playwright_api.expect
 
 ROOT = Path(__file__).resolve().parent.parent

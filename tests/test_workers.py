@@ -19,6 +19,8 @@ from actions.knowledge_base import KnowledgeBase
 from scripts.bench import process_tree, proportional_mb
 from scripts.bot_servers import Bot, running_bot
 
+pytestmark = pytest.mark.scale
+
 USERS = 16
 
 
