@@ -25,10 +25,16 @@ SCREENSHOT = ROOT / ".logs" / "report.png"
 EMAIL, PHONE = "jane.doe@example.com", "07700 900123"
 
 # what the visitors of the test say, one list per conversation
+# a question the trained model asks back on ("did you mean …?": close between two topics); asking
+# back is rare, so when new training data ends it, the assertion on the shares says so
+CLARIFIED = (
+    "ive got chronic neck tension from work stress and my gym buddy recommended nkt, "
+    "roughly how many sessions would someone like me need"
+)
 CONVERSATIONS = [
     ["is neurokinetic therapy safe?", "/feedback_helpful", "where can I park at your clinic?"],
     [f"is there parking near the clinic? email me at {EMAIL}", "how many sessions would i need?", "/not_what_i_asked"],
-    ["does nkt look at how i move", "<FIRST BUTTON>", f"what are your opening hours on saturday? call {PHONE}"],
+    [CLARIFIED, "<FIRST BUTTON>", f"what are your opening hours on saturday? call {PHONE}"],
     ["I took a whole bottle of my sleeping pills an hour ago and feel strange"],
 ]
 
@@ -146,7 +152,7 @@ def test_the_report_shows_what_visitors_asked_and_masks_identifiers(visitors, br
     assert verdicts[res.topics["ask_safety"].title] == ("0", "1")
     assert verdicts[res.topics["ask_number_of_sessions"].title] == ("1", "0")
     [choice] = section_rows(page, "Did you mean")
-    assert choice[0] == "does nkt look at how i move" and choice[1] not in ("No reply", "Typed a new message")
+    assert choice[0] == CLARIFIED and choice[1] not in ("No reply", "Typed a new message")
 
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
