@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answering import END_OF_SUBJECT
 from actions.decision import Resources, resources
 from actions.knowledge_base import KnowledgeBase, knowledge_base
+from scripts.bot_servers import ROOT, free_port, running_bot
 
 # a test that asks for one of these is not a unit test (a module that starts servers itself
 # says so with ``pytestmark``)
@@ -81,16 +82,12 @@ def make_tracker(
 def web_port() -> int:
     """The port of the test page with the chat widget, known before the bot starts: its origin
     is the one the socket.io channel must accept."""
-    from scripts.bot_servers import free_port
-
     return free_port()
 
 
 @pytest.fixture(scope="session")
 def bot(web_port: int) -> Iterator[Any]:
     """The trained bot: real rasa server + action server on loopback, for the whole test session."""
-    from scripts.bot_servers import running_bot
-
     with running_bot(name="e2e", extra_env={"WEB_ORIGINS": f"http://127.0.0.1:{web_port}"}) as running:
         yield running
 
@@ -175,9 +172,6 @@ def assert_both_answered_in_whole_turns(kb: KnowledgeBase, replies: List[str], e
     user_turns = [i for i, step in enumerate(turns) if step == "user"]
     assert len(user_turns) == 2, turns
     assert "action_listen" in turns[user_turns[0] : user_turns[1]] and turns[-1] == "action_listen", turns
-
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def checkout_processes() -> List[str]:

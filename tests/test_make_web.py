@@ -18,7 +18,8 @@ pytestmark = pytest.mark.e2e
 
 def servers_on(port: int) -> list:
     """Processes of this checkout whose command line names ``port``."""
-    return [line.split(" ", 1)[1] for line in checkout_processes() if str(port) in line.split(" ", 1)[1]]
+    command_lines = (line.split(" ", 1)[1] for line in checkout_processes())
+    return [command for command in command_lines if str(port) in command]
 
 
 MAKE_WEB = "make --no-print-directory web"

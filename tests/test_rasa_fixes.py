@@ -55,7 +55,9 @@ def test_the_patches_are_written_for_the_installed_rasa():
     import rasa
 
     assert rasa.__version__ == rasa_fixes.RASA_VERSION
-    assert "rasa==" + rasa_fixes.RASA_VERSION in open("constraints.txt").read()
+    from scripts.bot_servers import ROOT
+
+    assert "rasa==" + rasa_fixes.RASA_VERSION in (ROOT / "constraints.txt").read_text()
 
 
 def test_a_valid_action_server_reply_is_accepted():
