@@ -52,7 +52,7 @@ import rasa
 import requests
 import yaml
 
-from scripts.bot_servers import LOG_DIR, RASA, ROOT, Bot, running_bot
+from scripts.bot_servers import LOG_DIR, MODEL, RASA, ROOT, Bot, running_bot
 
 FOLLOW_UPS = ["tell me more", "and physical therapy?", "what about the cost?", "is it safe?"]
 STOCK_CONFIG = Path(rasa.__file__).parent / "cli" / "initial_project" / "config.yml"  # what `rasa init` writes
@@ -342,6 +342,25 @@ def report(ours: Dict[str, Any], one_worker: Dict[str, Any], stock: Dict[str, An
     return {"ratios_ours_vs_stock": ratios, "one_worker_throughput_vs_stock": one_worker_ratio, "targets_met": met}
 
 
+def ours_only(texts: List[str], args: argparse.Namespace) -> int:
+    """Latency, throughput and memory of the trained bot alone: no ratio, no training time."""
+    results = {}
+    for name, workers in (("ours", args.workers), ("ours_one_worker", 1)):
+        print(f"[{name}] serving {MODEL} ({workers} Sanic worker(s)) and measuring …", flush=True)
+        results[name] = measure(MODEL, name, texts, args.users, args.seconds, workers)
+        results[name]["failures"] = sum(
+            results[name][phase][kind] for phase in ("single_user", "concurrent") for kind in ("errors", "empty")
+        )
+    print(f"\n{'':38} {'ours':>9} {'ours 1w':>9}")
+    for label, key, _ in ROWS:
+        if not key.startswith("train_s"):
+            print(f"{label:38} {get(results['ours'], key):9.1f} {get(results['ours_one_worker'], key):9.1f}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"command": "python -m scripts.bench --ours-only", **results}, indent=2))
+    print(f"\nWritten to {args.json}")
+    return 0
+
+
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=16)
@@ -351,8 +370,15 @@ def main(argv: List[str]) -> int:
         "--workers", type=int, default=int(os.environ.get("RASA_WORKERS", "2")), help="ours: Sanic workers (make run's)"
     )
     parser.add_argument("--retrain-stock", action="store_true", help="train stock Rasa even if a model is kept")
+    parser.add_argument(
+        "--ours-only",
+        action="store_true",
+        help="serve the trained model (make train) with 2 workers and 1, no training, no stock: a quick check",
+    )
     args = parser.parse_args(argv)
     texts = questions()
+    if args.ours_only:
+        return ours_only(texts, args)
     results: Dict[str, Dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         work = Path(tmp)

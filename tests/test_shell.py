@@ -3,7 +3,9 @@ in bold, numbered choices, /stop, Ctrl-D, Ctrl-C, the apology when the action se
 
 import os
 import signal
+import sqlite3
 import time
+from pathlib import Path
 from typing import List
 
 import pexpect
@@ -32,8 +34,19 @@ def processes_left(actions_port: int) -> List[str]:
     ]
 
 
+def temporary_endpoints(folder: Path) -> Path:
+    """endpoints.yml with its SQLite tracker and lock stores in ``folder``, not the checkout's .rasa/."""
+    text = (ROOT / "endpoints.yml").read_text(encoding="utf-8")
+    for name in ("tracker.db", "locks.db"):
+        assert f'db: ".rasa/{name}"' in text, f"endpoints.yml no longer keeps {name} in .rasa/"
+        text = text.replace(f'db: ".rasa/{name}"', f'db: "{folder / name}"')
+    path = folder / "endpoints.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @pytest.fixture
-def shell():
+def shell(tmp_path):
     actions_port = free_port()
     env = {
         **environment_without_pythonwarnings(),
@@ -41,6 +54,8 @@ def shell():
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "TERM": "xterm",
         "ACTIONS_PORT": str(actions_port),
+        "ENDPOINTS_FILE": str(temporary_endpoints(tmp_path)),
+        "TMPDIR": str(tmp_path),  # where the wrapper writes the endpoints that call actions_port
     }
     child = pexpect.spawn(
         "scripts/with-action-server",
@@ -53,6 +68,7 @@ def shell():
         dimensions=(50, 100),  # a passage is longer than a line: it must not be cut
     )
     child.actions_port = actions_port
+    child.folder = tmp_path
     child.expect(PROMPT)
     yield child
     if child.isalive():
@@ -70,6 +86,21 @@ def test_the_shell_starts_without_library_deprecation_notices(shell):
     startup = shell.before  # everything printed before the first prompt
     assert "Starting the action server" in startup
     assert "Warning" not in startup and "Traceback" not in startup
+
+
+def test_the_conversation_is_kept_in_the_endpoints_given_and_nothing_is_left_behind(shell):
+    shell.sendline("how many sessions will i need?")
+    shell.expect_exact(CHOOSE)
+    shell.expect(PROMPT)
+    with sqlite3.connect(shell.folder / "tracker.db") as db:
+        stored = [row[0] for row in db.execute("SELECT data FROM events WHERE type_name = 'user'")]
+    assert any("how many sessions will i need?" in data for data in stored)
+    scratch = list(shell.folder.glob("nkt-endpoints.*"))
+    assert len(scratch) == 1  # the copy that calls the chosen action port, while the shell runs
+    shell.sendline("/stop")
+    shell.expect_exact(BYE)
+    shell.expect(pexpect.EOF)
+    assert not scratch[0].exists()
 
 
 def test_an_answer_is_shown_whole_with_its_answering_sentence_in_bold_and_numbered_choices(shell, kb):
