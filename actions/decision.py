@@ -18,7 +18,7 @@ from actions.knowledge_base import KnowledgeBase, Passage, knowledge_base
 from actions.marking import SentenceMarker
 from actions.spelling import Speller
 from actions.topics import Topic, TopicMap, load_passage_questions, load_topic_examples, load_topic_map
-from nlp.encoder import TransformerEncoder, static_encoder
+from nlp.encoder import OnnxEncoder, static_encoder
 
 FALLBACK_INTENT = "nlu_fallback"
 FOLLOW_UP_INTENT = "follow_up"
@@ -118,7 +118,7 @@ def resources() -> Resources:
         w for index in (topic_index, search_index) for key in index.keys for w in set(index.terms(key))
     )
     speller = Speller.build(frequencies, passage_index.vocabulary)
-    marker = SentenceMarker.build(kb, TransformerEncoder())
+    marker = SentenceMarker.build(kb, OnnxEncoder())
     return Resources(
         kb, topic_map, topic_index, passage_index, search_index, passage_ranker, similarity, speller, marker
     )

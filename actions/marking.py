@@ -2,7 +2,7 @@
 
 Answers quote whole passages, verbatim; a visitor who asked one thing should not have to
 find its answer inside a paragraph of three sentences. This module chooses that sentence
-by meaning (all-MiniLM-L6-v2's cosine with the question: the full transformer, as the
+by meaning (all-MiniLM-L6-v2's cosine with the question: the full transformer, int8 ONNX, as the
 distilled static table tells sentences of one passage apart less well: 71 against 81 of
 eval/marking_dev.yml's first 120) and words (the share of the question's content lemmas the
 sentence holds). The text is never changed: a mark is a character span of the passage,
