@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Sequence
 
 import numpy as np
 
@@ -59,6 +59,13 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float 
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
     return (x - mean) / np.sqrt(var + eps) * weight + bias
+
+
+def _mean_pooled(tokenizer: Any, texts: Sequence[str], states: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Unit vectors, one row per text: the mean of the text's last-layer token states, as
+    sentence-transformers pools all-MiniLM-L6-v2 (``states``: a batch of one text's ids -> states)."""
+    rows = [states(np.array([tokenizer.encode(text).ids], dtype=np.int64))[0].mean(0) for text in texts]
+    return _normalise(np.array(rows, dtype=np.float32).reshape(len(texts), DIMENSIONS))
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
@@ -122,12 +129,7 @@ class TransformerEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors, one row per text."""
-        rows = []
-        for text in texts:
-            ids = np.array([self.tokenizer.encode(text).ids])
-            mask = np.ones_like(ids)
-            rows.append(self.token_states(ids, mask)[0].mean(0))
-        return _normalise(np.array(rows, dtype=np.float32))
+        return _mean_pooled(self.tokenizer, texts, lambda ids: self.token_states(ids, np.ones_like(ids)))
 
     def vocabulary_table(self, batch: int = 1024) -> np.ndarray:
         """Each vocabulary token embedded alone ([CLS] token [SEP], mean pooled)."""
@@ -156,14 +158,13 @@ class OnnxEncoder:
         )
         self.tokenizer = _tokenizer(special_tokens=True)
 
+    def token_states(self, ids: np.ndarray) -> np.ndarray:
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        return self.session.run(None, feed)[0]
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors, one row per text."""
-        rows = []
-        for text in texts:
-            ids = np.array([self.tokenizer.encode(text).ids], dtype=np.int64)
-            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-            rows.append(self.session.run(None, feed)[0][0].mean(0))
-        return _normalise(np.array(rows, dtype=np.float32).reshape(len(texts), DIMENSIONS))
+        return _mean_pooled(self.tokenizer, texts, self.token_states)
 
 
 def distil(encoder: TransformerEncoder) -> np.ndarray:

