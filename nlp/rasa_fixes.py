@@ -3,9 +3,11 @@ imported (``nlp.components`` is loaded by every process that loads the model: ``
 ``rasa shell``, ``rasa test``).
 
 They replace private functions of Rasa, so they are kept only where Rasa has no extension
-point (``PATCHES`` says why, patch by patch), ``apply`` stops on any Rasa release but
-``RASA_VERSION``, and each can be left out: ``NKT_RASA_FIXES_OFF=graph_runner,sql_store``
-(or ``all``) runs those parts on Rasa's own code.
+point (``PATCHES`` says why, patch by patch; the SQL tracker store's speed-ups are overrides
+in ``stores/sql_tracker_store.py``, the store class ``endpoints.yml`` names). ``apply`` stops
+on any Rasa release but ``RASA_VERSION``, and each patch can be left out:
+``NKT_RASA_FIXES_OFF=graph_runner,kept_action_session`` (or ``all``) runs those parts on
+Rasa's own code.
 
 - **The action server's reply is validated with a compiled validator.** Rasa calls
   ``jsonschema.validate`` on every reply, which first checks the schema itself against the
@@ -16,48 +18,27 @@ point (``PATCHES`` says why, patch by patch), ``apply`` stops on any Rasa releas
   walks every subclass of ``Event`` for each stored event it reads back (a tracker store
   reloads the whole conversation every turn): ~0.2 ms an event. The name → class map is
   now built once (rebuilt on a miss; unknown names still get Rasa's own handling).
-- **The SQLite tracker store commits without an fsync per turn.** Conversations are in a
-  SQLite file by default; SQLite's default rollback journal syncs to disk on every commit,
-  on the event loop, and Rasa opens and closes a connection for every read and write (for
-  SQLite, SQLAlchemy 1.4 pools nothing), so each close also checkpoints the log. Here the
-  connection is kept (``SingletonThreadPool``: Rasa's store runs on the event loop's
-  thread), with ``journal_mode=WAL`` and ``synchronous=NORMAL``: a commit is an append to
-  the log, the database stays consistent, and only a power cut (not a crash or a restart)
-  can lose the last turns. A stored turn took about 17 ms, now about 4 ms.
 - **Each event of an action's reply is checked against its own event schema.** Rasa's
   schema lists the 23 event kinds under ``oneOf``, so each event was tried against all of
   them; the kinds are told apart by their ``event`` name, so the one it names is checked
   (plus the common properties). Any reply that fails, or names no known kind, still goes
   through Rasa's full check and is refused with its error.
-- **A SQL tracker store saves a turn without first counting the stored events.** Before
-  each save Rasa counts, with a query on the events table, how many of the conversation's
-  events are stored, to write only the new ones. The number is known: it is how many rows
-  were just read to rebuild the tracker, and the conversation's lock keeps anyone else from
-  writing in between. A tracker read that way is saved without the count, once; any other
-  save (a second save of one tracker, a full-history read) still counts as Rasa does.
-- **A SQL tracker store reads a conversation with a query built once.** Rasa builds its
-  ORM query (the events since the latest session start) for every read, and SQLAlchemy
-  then derives its cache key: about 0.9 ms a read, now about 0.2 ms (0.3 ms with events). The same
-  query is now built once per store table with the sender as a parameter, and it reads only
-  the events' data.
-- **A SQL tracker store writes a turn's events in one insert statement.** Rasa adds one ORM
-  object per event and lets the session flush them, one ``INSERT`` each (a new
-  conversation's first turn has about nine events): the same rows, in the same order, are
-  now one ``executemany``. Saving a first turn took about 2.0 ms, now about 0.65 ms.
 - **A new conversation costs one save, not two.** For a conversation it has never seen,
   Rasa creates an empty tracker and saves it at once: a count query and a commit that
   write no row (the session start and the first turn are saved at the end of the turn).
-  The empty save is skipped, and since the read just found no row for that conversation,
-  the turn's save writes its events without counting them first. This is done in
+  When the store is the project's SQL store (``stores.sql_tracker_store``) and its read
+  just found no row for that conversation, the empty save is skipped and the turn's save
+  writes its events without counting them first. This is done in
   ``TrackerStore.create_tracker``, under the wrapper the server's agent puts around its
   store (``FailSafeTrackerStore``), whose own ``create_tracker`` is the one called.
 - **The action server is called over a kept connection.** Rasa opens a new aiohttp
   session, and so a new TCP connection, for every action call; each process now keeps one
-  session per event loop and reuses its connections. A kept connection the action server
-  has meanwhile closed (it was restarted, or its keep-alive ran out) fails before any
-  reply is read: the call is then made once more on a new connection. Calls that cannot
-  connect at all fail at once, as before, and the guard's apology follows. The sessions
-  are closed when the server stops.
+  session per event loop and reuses its connections, closing them after 3 s idle, before
+  the action server's keep-alive (5 s) would. A call is made again on a new connection only
+  when nothing of it was sent (the kept connection was found closing as it was written to):
+  a request the server may have read fails as Rasa's own would, so no action runs twice.
+  Calls that cannot connect at all fail at once, as before, and the guard's apology follows.
+  The sessions are closed when the server stops.
 - **A loaded RulePolicy remembers which rules fit a conversation's states.** Each turn it
   predicts twice, and each prediction matches every rule (about 150 rule states here)
   against the conversation's states, turn by turn. The rules of a loaded model never
@@ -82,53 +63,46 @@ import asyncio
 import itertools
 import json
 import os
-import sqlite3
 import weakref
 from collections import OrderedDict
 from functools import lru_cache
-from typing import Any, Dict, Iterator, List, Optional, Set, Text, Tuple, Type
+from types import SimpleNamespace
+from typing import Any, Dict, List, Optional, Set, Text, Tuple, Type
 
 import aiohttp
 import rasa
 import rasa.core.run
 import rasa.core.tracker_store
 import rasa.utils.endpoints
-import sqlalchemy as sa
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.core.policies.rule_policy import RulePolicy
-from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
+from rasa.core.tracker_store import TrackerStore
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import ACTION_NAME, INTENT, INTENT_NAME_KEY
+from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import SingletonThreadPool
+
+from stores.sql_tracker_store import STORED_ROWS, FastSQLTrackerStore
 
 _ORIGINAL = RemoteAction._validate_action_result
 _ORIGINAL_RESOLVE = Event.resolve_by_type
 _EVENT_TYPES: Dict[Text, Type[Event]] = {}
-_ORIGINAL_ENGINE_KWARGS = rasa.core.tracker_store.create_engine_kwargs
 _ORIGINAL_RUN = DaskGraphRunner.run
-_ORIGINAL_SQL_RETRIEVE = SQLTrackerStore._retrieve
-_ORIGINAL_SQL_SAVE = SQLTrackerStore.save
-_ORIGINAL_ADDITIONAL_EVENTS = SQLTrackerStore._additional_events
 _ORIGINAL_POSSIBLE_KEYS = RulePolicy._get_possible_keys
 _ORIGINAL_RULE_POLICY_LOAD = RulePolicy.load.__func__  # type: ignore[attr-defined]
 _RULE_MEMO = "_possible_keys_by_states"  # set on a RulePolicy loaded for prediction
 _RULE_MEMO_SIZE = 4096
 _RULE_INDEX = "_rules_by_last_state"  # set on a RulePolicy loaded for prediction, per rule table
-_STORED_ROWS = "_rows_read_from_sql_store"  # set on a tracker rebuilt from the latest session's rows (0: new)
 _ORIGINAL_CREATE_TRACKER = TrackerStore.create_tracker
 _ORIGINAL_DOMAIN_IS_EMPTY = Domain.is_empty
-_UNSTORED_SENDER = "_sender_read_without_rows"  # set on a SQL store whose last read found no row
 _ORIGINAL_REQUEST = EndpointConfig.request
 _KEPT_SESSIONS = "_sessions_by_loop"  # set on an EndpointConfig that has made a request
 # the kept sessions of each event loop, closed when its server stops
@@ -137,6 +111,9 @@ _ORIGINAL_CLOSE_RESOURCES = rasa.core.run.close_resources
 # a kept connection the server closed fails like this, before any reply is read; a refused
 # connection (ClientConnectorError, also an OSError) is not retried: the server is down
 _STALE_CONNECTION_ERRORS = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
+# how long a kept connection may stay idle: under the action server's keep-alive (Sanic's 5 s),
+# so this side closes it first and never writes a request into a connection being closed
+KEPT_CONNECTION_IDLE_S = 3.0
 
 
 @lru_cache(maxsize=1)
@@ -200,96 +177,10 @@ def _resolve_by_type(type_name: Text, default: Optional[Type[Event]] = None) -> 
     return found if found is not None else _ORIGINAL_RESOLVE(type_name, default)
 
 
-def _sqlite_write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-
-def _create_engine_kwargs(url: Any) -> Dict[Text, Any]:
-    """Rasa's engine options, plus one kept connection for a SQLite file."""
-    kwargs = _ORIGINAL_ENGINE_KWARGS(url)
-    if make_url(str(url)).get_backend_name() == "sqlite":
-        kwargs.setdefault("poolclass", SingletonThreadPool)
-    return kwargs
-
-
-@lru_cache(maxsize=8)
-def _events_query(table: sa.Table, fetch_events_from_all_sessions: bool) -> Any:
-    """Rasa's ``SQLTrackerStore._event_query`` (the conversation's events, or those since its
-    latest session start, in order), built once with the sender as a parameter; it selects only
-    the events' data, all that is read back. Rasa builds the ORM query anew for each read."""
-    events = table.c
-    sender = sa.bindparam("sender_id")
-    query = sa.select(events.data).where(events.sender_id == sender)
-    if not fetch_events_from_all_sessions:
-        session_start = (
-            sa.select(sa.func.max(events.timestamp).label("session_start"))
-            .where(events.sender_id == sender, events.type_name == SessionStarted.type_name)
-            .subquery()
-        )
-        query = query.where(
-            sa.or_(events.timestamp >= session_start.c.session_start, session_start.c.session_start.is_(None))
-        )
-    return query.order_by(events.id)
-
-
-async def _sql_retrieve(
-    self: SQLTrackerStore, sender_id: Text, fetch_events_from_all_sessions: bool
-) -> Optional[DialogueStateTracker]:
-    """Rasa's ``SQLTrackerStore._retrieve``, noting on the tracker how many rows it was rebuilt
-    from, and on the store when it found none (only the latest read's finding holds: a read
-    that fails leaves no note)."""
-    self.__dict__.pop(_UNSTORED_SENDER, None)
-    with self.session_scope() as session:
-        query = _events_query(self.SQLEvent.__table__, fetch_events_from_all_sessions)
-        rows = session.execute(query, {"sender_id": sender_id}).scalars().all()
-        events = [json.loads(data) for data in rows]
-        if not (self.domain and events):
-            if not rows and not fetch_events_from_all_sessions:
-                self.__dict__[_UNSTORED_SENDER] = sender_id
-            return None
-        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-        if not fetch_events_from_all_sessions:  # what Rasa's count before a save would find
-            setattr(tracker, _STORED_ROWS, len(rows))
-        return tracker
-
-
-def _sql_additional_events(self: SQLTrackerStore, session: Any, tracker: DialogueStateTracker) -> Iterator:
-    stored = tracker.__dict__.pop(_STORED_ROWS, None)  # used once: a second save counts again
-    if stored is None or stored > len(tracker.events):
-        return _ORIGINAL_ADDITIONAL_EVENTS(self, session, tracker)
-    return itertools.islice(tracker.events, stored, len(tracker.events))
-
-
-async def _sql_save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
-    """Rasa's ``SQLTrackerStore.save``, writing the same rows in one insert statement."""
-    await self.stream_events(tracker)
-    with self.session_scope() as session:
-        rows = []
-        for new_event in self._additional_events(session, tracker):
-            data = new_event.as_dict()
-            rows.append(
-                {
-                    "sender_id": tracker.sender_id,
-                    "type_name": new_event.type_name,
-                    "timestamp": data.get("timestamp"),
-                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    "action_name": data.get("name"),
-                    "data": json.dumps(data),
-                }
-            )
-        if rows:
-            session.execute(self.SQLEvent.__table__.insert(), rows)
-        session.commit()
-
-
-def _sql_store_under(store: TrackerStore) -> Optional[SQLTrackerStore]:
-    """The SQL store under Rasa's wrappers (the ``FailSafeTrackerStore`` the server's agent puts
-    around its store), if that is what they wrap."""
-    while not isinstance(store, SQLTrackerStore):
+def _sql_store_under(store: TrackerStore) -> Optional[FastSQLTrackerStore]:
+    """The project's SQL store under Rasa's wrappers (the ``FailSafeTrackerStore`` the server's
+    agent puts around its store), if that is what they wrap."""
+    while not isinstance(store, FastSQLTrackerStore):
         store = getattr(store, "_tracker_store", None)
         if store is None:
             return None
@@ -302,12 +193,34 @@ async def _create_tracker(
     """Rasa's ``create_tracker``, without saving an empty tracker to a SQL store that has just
     found no row for the conversation (the save would write no row)."""
     sql = _sql_store_under(self)
-    read_without_rows = sql is not None and sql.__dict__.pop(_UNSTORED_SENDER, None) == sender_id
+    read_without_rows = sql is not None and sql.take_unstored_note(sender_id)
     if append_action_listen or not read_without_rows:
         return await _ORIGINAL_CREATE_TRACKER(self, sender_id, append_action_listen)
     tracker = self.init_tracker(sender_id)
-    setattr(tracker, _STORED_ROWS, 0)  # the conversation's lock keeps others from writing until its save
+    setattr(tracker, STORED_ROWS, 0)  # the conversation's lock keeps others from writing until its save
     return tracker
+
+
+async def _note_headers_sent(_session: Any, context: SimpleNamespace, _params: Any) -> None:
+    if isinstance(context.trace_request_ctx, dict):
+        context.trace_request_ctx["sent"] = True
+
+
+def _new_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
+    """A session as ``EndpointConfig.session()`` makes it (the endpoint's headers, basic auth and
+    timeout), to be kept: idle connections are closed after ``KEPT_CONNECTION_IDLE_S``, before
+    the action server closes them, and each request notes when its headers went out."""
+    trace = aiohttp.TraceConfig()
+    # aiohttp 3.9's annotation of its signals expects the wrong callable type
+    trace.on_request_headers_sent.append(_note_headers_sent)  # type: ignore[arg-type]
+    basic = endpoint.basic_auth
+    return aiohttp.ClientSession(
+        headers=endpoint.headers,
+        auth=aiohttp.BasicAuth(basic["username"], basic["password"]) if basic else None,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        connector=aiohttp.TCPConnector(keepalive_timeout=KEPT_CONNECTION_IDLE_S),
+        trace_configs=[trace],
+    )
 
 
 def _kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
@@ -318,7 +231,7 @@ def _kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
         del sessions[other]  # a loop that has ended (tests run several); its session went with it
     session = sessions.get(loop)
     if session is None or session.closed:
-        session = sessions[loop] = endpoint.session()
+        session = sessions[loop] = _new_session(endpoint)
         _OPEN_SESSIONS.setdefault(loop, []).append(session)
     return session
 
@@ -353,9 +266,10 @@ async def _request(
     url = rasa.utils.endpoints.concat_url(self.url, subpath)
     params = self.combine_parameters(kwargs)
     for attempt in (1, 2):
+        progress: Dict[Text, bool] = {"sent": False}
         try:
             async with _kept_session(self).request(
-                method, url, headers=headers, params=params, compress=compress, **kwargs
+                method, url, headers=headers, params=params, compress=compress, trace_request_ctx=progress, **kwargs
             ) as response:
                 if response.status >= 400:
                     raise rasa.utils.endpoints.ClientResponseError(
@@ -368,7 +282,9 @@ async def _request(
         except aiohttp.ClientConnectorError:
             raise
         except _STALE_CONNECTION_ERRORS:
-            if attempt == 2:
+            # made again only when nothing of it was sent: a request the server may have read
+            # (and acted on) fails as Rasa's own would
+            if attempt == 2 or progress["sent"]:
                 raise
     return None  # not reached: the second attempt returns or raises
 
@@ -502,11 +418,6 @@ class RasaVersionError(RuntimeError):
     """The installed Rasa is not the release the patches were written for."""
 
 
-def _listen_sqlite_write_ahead_log() -> None:
-    if not event.contains(Engine, "connect", _sqlite_write_ahead_log):
-        event.listen(Engine, "connect", _sqlite_write_ahead_log)
-
-
 Replacement = Tuple[Any, str, Any]  # (class or module, attribute, what it becomes)
 
 # Each patch, by name, and why it is a patch and not one of Rasa's extension points (a
@@ -523,13 +434,6 @@ PATCHES: Dict[str, Tuple[Replacement, ...]] = {
         (RulePolicy, "load", classmethod(_load_rule_policy)),
         (RulePolicy, "_get_possible_keys", _possible_keys),
     ),
-    # Rasa's SQL store is what endpoints.yml names; its lock of the conversation (the reason
-    # the count can be skipped) is Rasa's too, and the stores/ wrappers sit around it
-    "sql_store": (
-        (SQLTrackerStore, "_retrieve", _sql_retrieve),
-        (SQLTrackerStore, "save", _sql_save),
-        (SQLTrackerStore, "_additional_events", _sql_additional_events),
-    ),
     # the agent calls create_tracker on Rasa's FailSafeTrackerStore around any store class
     "one_save_per_new_conversation": ((TrackerStore, "create_tracker", _create_tracker),),
     # the action endpoint is an EndpointConfig Rasa builds from endpoints.yml: no class to name
@@ -541,9 +445,6 @@ PATCHES: Dict[str, Tuple[Replacement, ...]] = {
     "compiled_action_validator": ((RemoteAction, "_validate_action_result", _validate_action_result),),
     # events are read back by Rasa's Event class, whatever the store
     "event_class_lookup": ((Event, "resolve_by_type", staticmethod(_resolve_by_type)),),
-    # the engine options of Rasa's SQL store are built inside it, from the URL alone (and the
-    # SQLite connection pragmas are SQLAlchemy's connect event)
-    "sqlite_write_ahead_log": ((rasa.core.tracker_store, "create_engine_kwargs", _create_engine_kwargs),),
 }
 
 
@@ -583,6 +484,4 @@ def apply(disabled: Optional[Set[str]] = None) -> List[str]:
     for name in names:
         for owner, attribute, value in PATCHES[name]:
             setattr(owner, attribute, value)
-    if "sqlite_write_ahead_log" in names:
-        _listen_sqlite_write_ahead_log()
     return names

@@ -91,7 +91,7 @@ def test_a_conversation_goes_on_after_the_rasa_server_restarts(outage_bot: Bot, 
     assert {kb.passage(p).section for p in quoted} <= sections, more  # ... of the same topic
 
 
-def test_with_the_action_server_stopped_a_question_gets_an_apology_within_5_s(
+def test_with_the_action_server_stopped_a_question_gets_an_apology_at_the_guards_deadline(
     outage_bot: Bot, kb: KnowledgeBase
 ) -> None:
     outage_bot.stop_actions()
@@ -117,7 +117,7 @@ def test_answers_resume_when_the_action_server_is_back_without_restarting_rasa(
     assert outage_bot.rasa.pid == rasa_before and outage_bot.rasa.poll() is None
 
 
-def test_a_too_slow_action_server_gets_an_apology_within_5_s_and_answers_resume_after(
+def test_a_too_slow_action_server_gets_an_apology_at_the_guards_deadline_and_answers_resume_after(
     outage_bot: Bot, kb: KnowledgeBase
 ) -> None:
     sender = f"slow-{uuid.uuid4().hex[:8]}"
@@ -157,7 +157,7 @@ def ask_over_socketio(bot: Bot, text: str) -> tuple[List[str], float]:
     return asyncio.run(ask())
 
 
-def test_with_the_action_server_stopped_the_web_widget_gets_the_apology_within_5_s(outage_bot: Bot) -> None:
+def test_with_the_action_server_stopped_the_web_widget_gets_the_apology_at_the_guards_deadline(outage_bot: Bot) -> None:
     outage_bot.stop_actions()
     try:
         replies, took = ask_over_socketio(outage_bot, "is nkt safe?")

@@ -86,49 +86,6 @@ def test_every_event_type_resolves_to_the_class_rasa_would_pick():
     assert Event.resolve_by_type("topic") is None  # Rasa's backwards compatibility
 
 
-def test_the_sqlite_tracker_store_keeps_one_connection_in_write_ahead_log_mode(tmp_path):
-    import asyncio
-
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import UserUttered
-    from sqlalchemy.pool import SingletonThreadPool
-
-    store = SQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
-    assert isinstance(store.engine.pool, SingletonThreadPool)
-    with store.engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
-
-    async def round_trip():
-        tracker = await store.get_or_create_tracker("someone")
-        tracker.update(UserUttered("is nkt safe?"))
-        await store.save(tracker)
-        return await store.retrieve("someone")
-
-    assert asyncio.run(round_trip()).latest_message.text == "is nkt safe?"
-
-
-def test_the_channels_apply_the_fixes_before_rasa_builds_the_tracker_store(tmp_path):
-    """`rasa run` imports the channels of credentials.yml, then creates the tracker store, and
-    only then loads the model: the kept SQLite connection must already be configured. A fresh
-    interpreter, since this one has applied the fixes already."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    script = (
-        "import channels.rest\n"
-        "from rasa.core.tracker_store import TrackerStore\n"
-        "from rasa.utils.endpoints import EndpointConfig\n"
-        f"store = TrackerStore.create(EndpointConfig(type='SQL', dialect='sqlite', db={str(tmp_path / 't.db')!r}))\n"
-        "print(type(store.engine.pool).__name__)\n"
-    )
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
-    assert done.stdout.strip().splitlines()[-1] == "SingletonThreadPool", done.stderr[-2000:]
-
-
 def _rasa_accepts(reply) -> bool:
     from jsonschema import validate
 
@@ -304,140 +261,10 @@ def test_the_graph_runs_without_dask_give_the_same_parse_and_prediction_as_dask(
     assert ours[0][0]["intent"]["name"] == "ask_what_is_nkt"
 
 
-def _conversation_rows(path) -> list:
-    import json
-    import sqlite3
-
-    def without_time(row):
-        *columns, timestamp, data = row
-        event = json.loads(data)
-        assert event.pop("timestamp") == timestamp  # the column is the event's own time
-        return (*columns, event)
-
-    with sqlite3.connect(path) as connection:
-        rows = connection.execute(
-            "SELECT id, sender_id, type_name, intent_name, action_name, timestamp, data FROM events ORDER BY id"
-        )
-        return [without_time(row) for row in rows.fetchall()]
-
-
-def _play_conversations(store) -> list:
-    """New conversations, turns, a second save of one tracker, a new session, a full-history save;
-    returns the events of each tracker read back (without their times)."""
-    import asyncio
-
-    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
-
-    def turn(tracker, text: str) -> None:
-        tracker.update(UserUttered(text, {"name": "ask_what_is_nkt", "confidence": 0.9}))
-        tracker.update(ActionExecuted("action_answer_question"))
-        tracker.update(BotUttered(f"answer to {text}"))
-        tracker.update(SlotSet("last_topic", "ask_what_is_nkt"))
-        tracker.update(ActionExecuted("action_listen"))
-
-    read_back = []
-
-    def read(tracker):
-        read_back.append([{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in tracker.events])
-        return tracker
-
-    async def play() -> None:
-        for sender in ("a", "b"):
-            tracker = await store.get_or_create_tracker(sender)  # new: Rasa's count
-            turn(tracker, "first")
-            await store.save(tracker)
-        tracker = await store.get_or_create_tracker("c", append_action_listen=False)  # as Rasa's processor
-        tracker.update(ActionExecuted("action_session_start"))
-        tracker.update(SessionStarted())
-        tracker.update(ActionExecuted("action_listen"))
-        turn(tracker, "first")
-        await store.save(tracker)  # new, empty, unsaved: no count
-        for text in ("second", "third"):
-            tracker = read(await store.retrieve("a"))
-            turn(tracker, text)
-            await store.save(tracker)
-            tracker.update(ActionExecuted("action_listen"))
-            await store.save(tracker)  # a second save of the same tracker
-        tracker = read(await store.retrieve("b"))
-        tracker.update(ActionExecuted("action_session_start"))
-        tracker.update(SessionStarted())
-        tracker.update(ActionExecuted("action_listen"))
-        turn(tracker, "new session")
-        await store.save(tracker)
-        tracker = read(await store.retrieve("b"))  # the latest session only
-        turn(tracker, "after the new session")
-        await store.save(tracker)
-        tracker = read(await store.retrieve_full_tracker("b"))
-        turn(tracker, "full history")
-        await store.save(tracker)
-
-    asyncio.run(play())
-    return read_back
-
-
-@pytest.mark.parametrize("wrapped", [False, True], ids=["sql-store", "as-the-server-wraps-it"])
-def test_the_sql_store_saves_exactly_the_events_rasas_store_saves(tmp_path, monkeypatch, wrapped):
-    from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore
-    from rasa.shared.core.domain import Domain
-
-    from scripts.bot_servers import ROOT
-
-    domain = Domain.load(str(ROOT / "domain.yml"))
-
-    def store(name: str):
-        sql = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / name))
-        return FailSafeTrackerStore(sql) if wrapped else sql  # the server's agent wraps its store
-
-    ours_read = _play_conversations(store("ours.db"))
-    with monkeypatch.context() as rasas:
-        rasas.setattr(SQLTrackerStore, "_retrieve", rasa_fixes._ORIGINAL_SQL_RETRIEVE)
-        rasas.setattr(SQLTrackerStore, "save", rasa_fixes._ORIGINAL_SQL_SAVE)
-        rasas.setattr(SQLTrackerStore, "_additional_events", rasa_fixes._ORIGINAL_ADDITIONAL_EVENTS)
-        rasas.setattr(TrackerStore, "create_tracker", rasa_fixes._ORIGINAL_CREATE_TRACKER)
-        rasas_read = _play_conversations(store("rasa.db"))
-    assert ours_read == rasas_read  # the same conversations read back
-    assert [len(events) for events in ours_read] == [6, 12, 6, 7, 19]  # "b" after its new session: 7 of 19
-    ours, rasas_rows = _conversation_rows(tmp_path / "ours.db"), _conversation_rows(tmp_path / "rasa.db")
-    assert ours == rasas_rows
-    assert len(ours) > 40
-
-
-def test_a_new_conversations_turn_through_the_servers_store_counts_no_events_and_commits_once(tmp_path):
-    """As Rasa's processor runs a first message: read (no row), create, then one save of the turn."""
-    import asyncio
-    import sqlite3
-
-    from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
-    from sqlalchemy import event
-
-    from scripts.bot_servers import ROOT
-
-    sql = SQLTrackerStore(Domain.load(str(ROOT / "domain.yml")), dialect="sqlite", db=str(tmp_path / "t.db"))
-    store = FailSafeTrackerStore(sql)
-    statements = []
-    event.listen(sql.engine, "before_cursor_execute", lambda *args: statements.append(args[2].lstrip()[:40]))
-    commits = []
-    event.listen(sql.engine, "commit", lambda *args: commits.append(1))
-
-    async def first_turn() -> None:
-        tracker = await store.get_or_create_tracker("new-sender", append_action_listen=False)
-        for happened in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")):
-            tracker.update(happened)
-        tracker.update(UserUttered("hello", {"name": "greet", "confidence": 1.0}))
-        await store.save(tracker)
-
-    asyncio.run(first_turn())
-    assert not [s for s in statements if "count(" in s.lower()], statements
-    assert len(commits) == 1
-    with sqlite3.connect(tmp_path / "t.db") as connection:
-        assert connection.execute("SELECT count(*) FROM events").fetchone() == (4,)
-
-
-async def _http_server(handle_request):
+async def _http_server(handle_request, close_after_first_answer=False):
     """A raw HTTP/1.1 server on loopback: ``handle_request(connection_number, request_number)``
-    returns the JSON body to answer, or None to close the connection without answering."""
+    returns the JSON body to answer, or None to close the connection without answering;
+    ``close_after_first_answer``: each connection is closed once its first answer is sent."""
     connections = []
 
     async def serve(reader, writer):
@@ -458,6 +285,9 @@ async def _http_server(handle_request):
                 + body
             )
             await writer.drain()
+            if close_after_first_answer:
+                writer.close()
+                return
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     return server, connections
@@ -479,21 +309,183 @@ def test_action_calls_reuse_one_connection():
     assert connections == 1  # Rasa's own request opens one per call
 
 
-def test_an_action_call_on_a_connection_the_server_dropped_is_made_again_on_a_new_one():
+def _endpoint_of(server, **settings):
     from rasa.utils.endpoints import EndpointConfig
 
-    def handle(connection, request):  # the first connection is dropped at its second request
-        return None if (connection, request) == (1, 2) else f'{{"connection": {connection}}}'.encode()
+    return EndpointConfig(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/webhook", **settings)
+
+
+def test_a_kept_connection_the_server_closed_while_idle_is_not_used_again():
+    """The action server closed the connection after answering (its keep-alive ran out, or it
+    restarted): the next call goes out on a new connection and is answered."""
+    closed_after_answering = []
+
+    def handle(connection, request):
+        closed_after_answering.append(connection == 1)
+        return f'{{"connection": {connection}}}'.encode()
 
     async def play():
-        server, connections = await _http_server(handle)
-        endpoint = EndpointConfig(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/webhook")
-        replies = [await endpoint.request(json={}, method="post") for _ in range(2)]
+        server, connections = await _http_server(handle, close_after_first_answer=True)
+        endpoint = _endpoint_of(server)
+        first = await endpoint.request(json={}, method="post")
+        await asyncio.sleep(0.2)  # the close reaches this side
+        second = await endpoint.request(json={}, method="post")
         server.close()
         await rasa_fixes.close_kept_sessions()
-        return replies
+        return [first, second], len(connections)
 
-    assert asyncio.run(play()) == [{"connection": 1}, {"connection": 2}]
+    assert asyncio.run(play()) == ([{"connection": 1}, {"connection": 2}], 2)
+
+
+def test_a_call_the_server_read_and_dropped_unanswered_is_not_made_again():
+    """A request that went out may have run its action: it fails as Rasa's own call would, and
+    the server sees it once (the guard's apology follows in the server)."""
+    import aiohttp
+
+    seen = []
+
+    def handle(connection, request):
+        seen.append((connection, request))
+        return None  # read, then the connection is closed without an answer
+
+    async def play():
+        server, _ = await _http_server(handle)
+        try:
+            await _endpoint_of(server).request(json={}, method="post")
+        finally:
+            server.close()
+            await rasa_fixes.close_kept_sessions()
+
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        asyncio.run(play())
+    assert seen == [(1, 1)]
+
+
+def test_a_call_whose_kept_connection_failed_before_anything_was_sent_is_made_once_more(monkeypatch):
+    """The kept connection is found closing as the request is about to be written (the action
+    server closed it at that moment): nothing went out, so the call is made again, and answered."""
+    import aiohttp
+    from aiohttp.client_reqrep import ClientRequest
+
+    real_send = ClientRequest.send
+    failures = []
+
+    async def send(self, connection):
+        if not failures:
+            failures.append(1)
+            raise aiohttp.ClientOSError("Cannot write to closing transport")
+        return await real_send(self, connection)
+
+    monkeypatch.setattr(ClientRequest, "send", send)
+    seen = []
+
+    def handle(connection, request):
+        seen.append(connection)
+        return b'{"events": []}'
+
+    async def play():
+        server, _ = await _http_server(handle)
+        reply = await _endpoint_of(server).request(json={}, method="post")
+        server.close()
+        await rasa_fixes.close_kept_sessions()
+        return reply
+
+    assert asyncio.run(play()) == {"events": []}
+    assert failures == [1] and len(seen) == 1
+
+
+def test_a_kept_session_request_sends_and_returns_what_rasas_own_request_does(tmp_path):
+    """Headers (the endpoint's and the call's), token and parameters, basic auth, JSON and
+    non-JSON answers, and a status of 400 or more raising Rasa's ClientResponseError."""
+    from aiohttp import web
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    recorded = []
+
+    async def record(request):
+        recorded.append(
+            (
+                request.method,
+                request.path,
+                sorted(request.query.items()),
+                {k: request.headers.get(k) for k in ("Content-Type", "Authorization", "X-Endpoint", "X-Call")},
+                await request.read(),
+            )
+        )
+        if request.path.endswith("/missing"):
+            return web.Response(status=404, text="no such action")
+        if request.path.endswith("/text"):
+            return web.Response(text="plain")
+        return web.json_response({"events": []})
+
+    async def outcomes(request_function):
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", record)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoints = [
+            EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-Endpoint": "e"}),
+            EndpointConfig(f"http://127.0.0.1:{port}", token="secret", token_name="auth", params={"p": "1"}),
+            EndpointConfig(f"http://127.0.0.1:{port}/", basic_auth={"username": "u", "password": "pw"}),
+        ]
+        results = []
+        for endpoint in endpoints:
+            for call in (
+                {"json": {"next_action": "x"}},
+                {"method": "get", "subpath": "text", "headers": {"X-Call": "c"}},
+                {"subpath": "missing", "content_type": None, "data": b"raw"},
+            ):
+                try:
+                    results.append(await request_function(endpoint, **call))
+                except ClientResponseError as error:
+                    results.append(("raised", error.status, error.message, error.text))
+        await runner.cleanup()
+        await rasa_fixes.close_kept_sessions()
+        return results
+
+    ours = asyncio.run(outcomes(rasa_fixes._request))
+    ours_recorded = list(recorded)
+    recorded.clear()
+    rasas = asyncio.run(outcomes(rasa_fixes._ORIGINAL_REQUEST))
+    assert ours == rasas
+    assert ours_recorded == recorded
+    assert ours[:3] == [{"events": []}, None, ("raised", 404, "Not Found", b"no such action")]
+    assert recorded[3][2] == [("auth", "secret"), ("p", "1")]
+    assert recorded[6][3]["Authorization"].startswith("Basic ")
+
+
+def test_with_a_ca_file_the_call_is_rasas_own_request(tmp_path):
+    """A CA file needs Rasa's SSL context: the call is Rasa's, with its error for a missing file."""
+    from rasa.shared.exceptions import FileNotFoundException
+    from rasa.utils.endpoints import EndpointConfig
+
+    endpoint = EndpointConfig("https://127.0.0.1:1/webhook", cafile=str(tmp_path / "missing.pem"))
+    with pytest.raises(FileNotFoundException, match="missing.pem"):
+        asyncio.run(endpoint.request(json={}))
+
+
+def test_the_servers_shutdown_closes_the_kept_sessions_then_runs_rasas_own(monkeypatch):
+    import rasa.core.run
+    from rasa.utils.endpoints import EndpointConfig
+
+    assert rasa.core.run.close_resources is rasa_fixes._close_resources  # what the server registers
+    rasas_ran = []
+
+    async def rasas_own(app, loop):
+        rasas_ran.append(app)
+
+    monkeypatch.setattr(rasa_fixes, "_ORIGINAL_CLOSE_RESOURCES", rasas_own)
+
+    async def play():
+        session = rasa_fixes._kept_session(EndpointConfig("http://127.0.0.1:1/webhook"))
+        await rasa.core.run.close_resources("app", asyncio.get_running_loop())
+        return session.closed
+
+    assert asyncio.run(play()) is True
+    assert rasas_ran == ["app"]
 
 
 def test_an_action_server_that_is_down_fails_the_call_at_once():
@@ -521,27 +513,6 @@ def test_a_domain_is_empty_exactly_when_rasa_says_so():
     domains = [Domain.empty(), Domain.load(str(ROOT / "domain.yml")), Domain.from_dict({"intents": ["greet"]})]
     assert [d.is_empty() for d in domains] == [True, False, False]
     assert [d.is_empty() for d in domains] == [rasa_fixes._ORIGINAL_DOMAIN_IS_EMPTY(d) for d in domains]
-
-
-def test_a_failed_read_leaves_no_note_that_the_conversation_is_new(tmp_path, monkeypatch):
-    """Only a read that found no row lets the new conversation skip its empty save and count."""
-    from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-
-    from scripts.bot_servers import ROOT
-
-    sql = SQLTrackerStore(Domain.load(str(ROOT / "domain.yml")), dialect="sqlite", db=str(tmp_path / "t.db"))
-    store = FailSafeTrackerStore(sql)
-    assert asyncio.run(store.retrieve("x")) is None
-    assert sql.__dict__.get(rasa_fixes._UNSTORED_SENDER) == "x"  # found no row: noted
-
-    def broken(*args):
-        raise RuntimeError("the database went away")
-
-    monkeypatch.setattr(rasa_fixes, "_events_query", broken)
-    tracker = asyncio.run(store.get_or_create_tracker("x", append_action_listen=False))  # the read fails
-    assert rasa_fixes._UNSTORED_SENDER not in sql.__dict__
-    assert rasa_fixes._STORED_ROWS not in tracker.__dict__  # its save counts, as Rasa's does
 
 
 def test_the_rule_index_agrees_with_rasa_on_open_features_and_conversation_starts(policy):

