@@ -13,7 +13,7 @@ MODEL := models/nkt.tar.gz
 PIPELINE := nlp/build/en_nkt/config.cfg
 ENCODER := nlp/build/encoder/minilm-static.npy
 NODE_MODULES := node_modules/.package-lock.json
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/article/*' 2>/dev/null) nlp/components.py nlp/markup.py nlp/crisis.py nlp/dense.py nlp/encoder.py nlp/importer.py actions/safety.py actions/topics.py actions/knowledge_base.py data/article/detail_questions.yml data/article/topics.yml data/article/neurokinetic-therapy-stress.txt
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/article/*' 2>/dev/null) nlp/components.py nlp/markup.py nlp/crisis.py nlp/dense.py common/encoder.py nlp/importer.py common/safety.py common/topics.py common/knowledge_base.py data/article/detail_questions.yml data/article/topics.yml data/article/neurokinetic-therapy-stress.txt
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PROMPT_TOOLKIT_NO_CPR ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
@@ -33,7 +33,7 @@ help:
 	@echo "make shell     talk to the assistant in the terminal (sets everything up first)"
 	@echo "make test      run every test: lint, types, data validation, unit, conversation and end-to-end"
 	@echo "make test-unit the tests that need no server and no trained model (about a minute)"
-	@echo "make typecheck mypy over actions/, nlp/, channels/, stores/"
+	@echo "make typecheck mypy over actions/, common/, nlp/, channels/, stores/"
 	@echo "make install   create $(VENV) with Python 3.10 and the pinned packages"
 	@echo "make build     build the project's spaCy pipeline (nlp/build/en_nkt)"
 	@echo "make train     train the model ($(MODEL)) if data, config or domain changed"
@@ -64,9 +64,9 @@ install: $(VENV)/.installed $(NODE_MODULES)
 $(PIPELINE): $(VENV)/.installed nlp/build.py nlp/patterns.jsonl nlp/places.txt
 	@scripts/step "Building the project's spaCy pipeline (nlp/build/en_nkt)" $(BIN)/python -m nlp.build nlp/build/en_nkt
 
-# the sentence encoder distilled to static token vectors (nlp/encoder.py; about 3 minutes, once)
-$(ENCODER): $(VENV)/.installed nlp/encoder.py
-	@scripts/step "Distilling the sentence encoder to static vectors (about 3 minutes, once)" $(BIN)/python -m nlp.encoder
+# the sentence encoder distilled to static token vectors (common/encoder.py; about 3 minutes, once)
+$(ENCODER): $(VENV)/.installed common/encoder.py
+	@scripts/step "Distilling the sentence encoder to static vectors (about 3 minutes, once)" $(BIN)/python -m common.encoder
 
 build: $(PIPELINE) $(ENCODER)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Dict, Optional, Pattern, Sequence, Tuple
 
-from actions.knowledge_base import Passage
+from common.knowledge_base import Passage
 
 _AMOUNTS = (  # a count in figures or words, or a word that answers "how many" ("most plans", "rare")
     r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"

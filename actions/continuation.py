@@ -15,8 +15,8 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from actions import retrieval
-from actions.knowledge_base import FAQ_HEADING, KnowledgeBase, Passage
-from actions.topics import Topic, TopicMap
+from common.knowledge_base import FAQ_HEADING, KnowledgeBase, Passage
+from common.topics import Topic, TopicMap
 
 NEAREST_PASSAGES = 3  # passages most like the quoted one that may continue it, whatever their topic
 

@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Protocol, Sequence, Tuple
 import numpy as np
 
 from actions import retrieval
-from actions.knowledge_base import KnowledgeBase, Passage
+from common.knowledge_base import KnowledgeBase, Passage
 
 # A sentence ends at . ! or ?, perhaps inside a closing quote or bracket, before a capital.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z\"“‘(])")

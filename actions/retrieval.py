@@ -86,12 +86,11 @@ _NON_CONTENT = frozenset(STOP_WORDS) | {
 
 @lru_cache(maxsize=1)
 def nlp() -> Language:
-    """The project's spaCy pipeline: the built one, or built in memory from the repo's files."""
-    if (PIPELINE_PATH / "config.cfg").exists():
-        return spacy.load(PIPELINE_PATH)
-    from nlp.build import build_pipeline
-
-    return build_pipeline()
+    """The project's spaCy pipeline, as ``make build`` built it (``nlp/build.py``) for the rasa
+    server's ``SpacyNLP`` too: both read the same lemmas and entities."""
+    if not (PIPELINE_PATH / "config.cfg").exists():
+        raise FileNotFoundError(f"{PIPELINE_PATH}: the spaCy pipeline is not built; run `make build`")
+    return spacy.load(PIPELINE_PATH)
 
 
 def content_lemmas(text: str) -> List[str]:
@@ -173,7 +172,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 class Encoder(Protocol):
-    """A sentence encoder (``nlp.encoder.StaticEncoder``): unit vectors of meaning."""
+    """A sentence encoder (``common.encoder.StaticEncoder``): unit vectors of meaning."""
 
     def encode(self, text: str) -> np.ndarray: ...
 
@@ -202,7 +201,7 @@ class PassageClassifier:
     Its probabilities also help order the intent classifier's topics
     (``actions.decision.rank_topics``).
 
-    With an ``encoder`` (``nlp.encoder``), the question's sentence embedding, projected on the
+    With an ``encoder`` (``common.encoder``), the question's sentence embedding, projected on the
     ``DENSE_COMPONENTS`` principal directions of the training texts' embeddings and times
     ``dense_scale``, is a third block of features (all 384 dimensions made training four times
     slower, 11 s of the action server's start-up): words and n-grams match how a passage is

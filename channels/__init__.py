@@ -1,7 +1,7 @@
 """The project's Rasa input channels.
 
 Rasa imports the channels named in credentials.yml in the server's first process, before it
-forks its workers and loads the model, so the server-side fixes (``nlp/rasa_fixes.py``) are
+forks its workers and loads the model, so the server-side fixes (``nlp/rasa_fixes/``) are
 applied here, once, for every worker. Loading the model's components applies them too
 (``rasa shell``, ``rasa test``); applying is idempotent.
 """

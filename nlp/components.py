@@ -48,7 +48,7 @@ from scipy.sparse import csr_matrix, hstack, spmatrix, vstack
 
 from nlp import rasa_fixes
 
-rasa_fixes.apply()  # the server-side fixes (see nlp/rasa_fixes.py) ride along with the model
+rasa_fixes.apply()  # the server-side fixes (see nlp/rasa_fixes/) ride along with the model
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Two detectors, either of which makes the message the ``crisis`` intent, whatever the intent
 classifier predicted:
 
-- the crisis patterns (``actions.safety``): phrases that always mean a crisis ("suicidal",
+- the crisis patterns (``common.safety``): phrases that always mean a crisis ("suicidal",
   "took too many of my tablets"), with history and figures of speech told apart;
 - a binary logistic regression over the message's sentence features (word and character
   counts, the sentence encoder's meaning), trained on the ``crisis`` examples against every
@@ -41,7 +41,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.linear_model import LogisticRegression
 
-from actions.safety import is_crisis
+from common.safety import is_crisis
 from nlp.components import CRISIS_INTENT, put_first
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """``SentenceEncoderFeaturizer``: a Rasa dense featurizer with a pretrained sentence encoder.
 
 Sparse lemma and character counts tie the intent classifier to the wordings it was trained
-on; the encoder (``nlp.encoder``: all-MiniLM-L6-v2, distilled to static token vectors) gives
+on; the encoder (``common.encoder``: all-MiniLM-L6-v2, distilled to static token vectors) gives
 it a notion of meaning ("talk therapy" is near "cognitive behavioural therapy"). It adds one
 sentence feature per message text, scaled by ``scale`` so that the classifier's L2
 regularisation weighs it against the counts (chosen on the development splits).
@@ -21,7 +21,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlp.encoder import static_encoder
+from common.encoder import static_encoder
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)

@@ -31,8 +31,8 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from actions.knowledge_base import knowledge_base
-from actions.topics import detail_examples, load_topic_map
+from common.knowledge_base import knowledge_base
+from common.topics import detail_examples, load_topic_map
 from nlp.crisis import ORDINARY
 
 ORDINARY_MESSAGES = Path(__file__).resolve().parent.parent / "data" / "safety" / "ordinary_messages.yml"

@@ -24,7 +24,8 @@ from typing import Callable, Dict, Iterator, List
 import yaml
 
 from actions import answer_types, decision
-from actions.decision import THRESHOLDS, resources
+from actions.decision import THRESHOLDS
+from actions.resources import resources
 from actions.spelling import Speller
 from scripts.calibrate import RememberedRanker, parse_all, score
 

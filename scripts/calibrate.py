@@ -27,7 +27,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
-from actions.decision import THRESHOLDS, Decision, Resources, Thresholds, decide, resources
+from actions.decision import THRESHOLDS, Decision, Thresholds, decide
+from actions.resources import Resources, resources
 from actions.retrieval import PassageRanker, content_lemmas
 from scripts.bot_servers import MODEL, ROOT
 

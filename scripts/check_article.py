@@ -3,7 +3,7 @@
 The article is the single source of truth: answers quote it as it stands. But the topic map
 (``topics.yml``), the passages' questions (``passage_questions.yml``, ``detail_questions.yml``)
 and the evaluation labels name passages by id, and a passage's id comes from its label, its
-FAQ question or its first six words (``actions/knowledge_base.py``). So after an edit this
+FAQ question or its first six words (``common/knowledge_base.py``). So after an edit this
 compares the article with the last checked state (``data/article/passages.lock.yml``) and
 lists the passages that changed wording (quoted as they now stand: nothing to do but read),
 that disappeared (and which files still name them: those must be fixed, the assistant will
@@ -24,7 +24,7 @@ from typing import Dict, List, Optional, Sequence
 
 import yaml
 
-from actions.knowledge_base import ARTICLE_PATH, ArticleError, KnowledgeBase, Passage, load_knowledge_base
+from common.knowledge_base import ARTICLE_PATH, ArticleError, KnowledgeBase, Passage, load_knowledge_base
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE_DIR = ROOT / "data" / "article"

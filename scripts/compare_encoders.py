@@ -25,9 +25,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from actions.knowledge_base import knowledge_base  # noqa: E402
-from actions.topics import load_passage_questions  # noqa: E402
-from nlp.encoder import StaticEncoder, TransformerEncoder  # noqa: E402
+from common.encoder import StaticEncoder, TransformerEncoder  # noqa: E402
+from common.knowledge_base import knowledge_base  # noqa: E402
+from common.topics import load_passage_questions  # noqa: E402
 from scripts.bot_servers import ROOT  # noqa: E402
 
 

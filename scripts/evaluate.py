@@ -32,9 +32,9 @@ import yaml
 from scripts import quiet  # noqa: F401  (first: library notices off)
 
 # isort: split
-from actions.answering import NOT_COVERED, NOT_STATED_OPENING
-from actions.knowledge_base import KnowledgeBase, knowledge_base
-from actions.topics import load_topic_map
+from actions.replies import NOT_COVERED, NOT_STATED_OPENING
+from common.knowledge_base import KnowledgeBase, knowledge_base
+from common.topics import load_topic_map
 from scripts.bot_servers import ROOT, running_bot
 
 SAFETY_MARKER = "emergency services"
@@ -209,16 +209,26 @@ def main(argv: List[str]) -> int:
         "--file", type=Path, action="append", default=[], help="a split (repeatable; default: every eval/*.yml)"
     )
     parser.add_argument("--json", type=Path, default=ROOT / "results" / "evaluation.json")
+    parser.add_argument(
+        "--replies",
+        type=Path,
+        help="also write every message and the reply it got, in order (to compare two versions: a refactoring "
+        "must leave each reply the same)",
+    )
     args = parser.parse_args(argv)
+    exchanges: List[Dict[str, str]] = []
     judge = Judge(knowledge_base())
     results: Dict[str, Dict] = {}
     with running_bot(name="evaluate") as bot:
 
         def ask(text: str, sender: Optional[str]) -> str:
             replies = bot.ask(text, sender=sender or f"eval-{uuid.uuid4().hex[:10]}")
-            return "\n".join(m.get("text", "") for m in replies)
+            reply = "\n".join(m.get("text", "") for m in replies)
+            exchanges.append({"split": split_name, "message": text, "reply": reply})
+            return reply
 
         for path in splits(args.file):
+            split_name = path.name
             started = time.monotonic()
             categories = evaluate(yaml.safe_load(path.read_text(encoding="utf-8")), ask, judge)
             name = str(path.resolve().relative_to(ROOT)) if path.resolve().is_relative_to(ROOT) else str(path)
@@ -228,6 +238,8 @@ def main(argv: List[str]) -> int:
             }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2))
+    if args.replies:
+        args.replies.write_text(json.dumps(exchanges, indent=1))
     written = args.json.resolve()
     print(f"\nresults written to {written.relative_to(ROOT) if written.is_relative_to(ROOT) else written}")
     return 0

@@ -23,7 +23,7 @@ from scripts import quiet  # noqa: F401  (first: library notices off)
 
 # isort: split
 from actions import retrieval
-from actions.decision import resources
+from actions.resources import resources
 
 
 def outcome(item: Dict[str, Any]) -> str:

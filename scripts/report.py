@@ -214,7 +214,7 @@ def group_questions(texts: Sequence[str], encode: Any, threshold: float = SAME_Q
 
 def _encoder() -> Any:
     """The full transformer (about 15 ms a question): the report is not on a visitor's clock."""
-    from nlp.encoder import TransformerEncoder
+    from common.encoder import TransformerEncoder
 
     return TransformerEncoder().encode
 

@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 from html import escape
 from typing import Any, Dict, Sequence, Tuple
 
-from actions.knowledge_base import KnowledgeBase, knowledge_base
 from actions.reply_kinds import ANSWERED, DECLINED, DID_YOU_MEAN
-from actions.topics import load_topic_map
+from common.knowledge_base import KnowledgeBase, knowledge_base
+from common.topics import load_topic_map
 from scripts.report import (
     CRISIS,
     KINDS,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-from actions.knowledge_base import INTRODUCTION, KnowledgeBase, knowledge_base
+from common.knowledge_base import INTRODUCTION, KnowledgeBase, knowledge_base
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"

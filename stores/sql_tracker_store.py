@@ -3,7 +3,7 @@
 
 A tracker store class named by module path in ``endpoints.yml`` is Rasa's extension point for
 this, so these are overrides of Rasa 3.6.21's ``SQLTrackerStore``, not patches; each writes and
-reads back exactly the rows Rasa's would (``tests/test_rasa_fixes.py`` compares them on both
+reads back exactly the rows Rasa's would (``tests/test_sql_tracker_store.py`` compares them on both
 databases).
 
 - **SQLite: one kept connection, write-ahead log.** SQLite's default rollback journal syncs to

@@ -15,9 +15,9 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answering import END_OF_SUBJECT
-from actions.decision import Resources, resources
-from actions.knowledge_base import KnowledgeBase, knowledge_base
+from actions.replies import END_OF_SUBJECT
+from actions.resources import Resources, resources
+from common.knowledge_base import KnowledgeBase, knowledge_base
 from scripts.bot_servers import ROOT, free_port, running_bot
 
 # a test that asks for one of these is not a unit test (a module that starts servers itself

@@ -4,7 +4,8 @@ import asyncio
 
 from conftest import make_tracker
 
-from actions.answering import NOT_COVERED, ActionAnswerQuestion, ActionOfferTopics
+from actions.answering import ActionAnswerQuestion, ActionOfferTopics
+from actions.replies import NOT_COVERED
 
 
 def run(action, dispatcher, tracker):

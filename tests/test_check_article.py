@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.knowledge_base import ARTICLE_PATH
+from common.knowledge_base import ARTICLE_PATH
 from scripts import check_article
 
 ORIGINAL = ARTICLE_PATH.read_text(encoding="utf-8")

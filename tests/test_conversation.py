@@ -7,15 +7,10 @@ from dataclasses import replace
 from conftest import make_tracker
 
 from actions import answering
-from actions.answering import (
-    CLARIFY,
-    NOT_COVERED,
-    ActionAnswerQuestion,
-    ActionRecordFeedback,
-    ActionTellMore,
-    ActionTryNextBest,
-)
+from actions.answering import ActionAnswerQuestion
 from actions.decision import THRESHOLDS, Decision, Thresholds, decide, rank_topics
+from actions.follow_ups import ActionRecordFeedback, ActionTellMore, ActionTryNextBest
+from actions.replies import CLARIFY, NOT_COVERED
 from actions.retrieval import content_lemmas
 
 

@@ -5,8 +5,8 @@ import pytest
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from common.encoder import OnnxEncoder, StaticEncoder, TransformerEncoder, model_dir, static_encoder
 from nlp.dense import SentenceEncoderFeaturizer
-from nlp.encoder import OnnxEncoder, StaticEncoder, TransformerEncoder, model_dir, static_encoder
 from scripts.evaluate import Judge
 
 

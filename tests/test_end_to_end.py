@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from actions.answering import NOT_COVERED
+from actions.replies import NOT_COVERED
 
 FAQ_SECTION = "FAQ › "
 

@@ -14,7 +14,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actions.knowledge_base import ARTICLE_PATH, ArticleError, parse_article
+from common.knowledge_base import ARTICLE_PATH, ArticleError, parse_article
 
 ARTICLE_LINES = ARTICLE_PATH.read_text(encoding="utf-8").splitlines()
 FUZZ = settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.knowledge_base import ARTICLE_PATH, ArticleError, load_knowledge_base, parse_article
+from common.knowledge_base import ARTICLE_PATH, ArticleError, load_knowledge_base, parse_article
 
 ARTICLE_TEXT = ARTICLE_PATH.read_text(encoding="utf-8")
 

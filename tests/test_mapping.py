@@ -7,8 +7,8 @@ import pytest
 import yaml
 from rasa.shared.importers.importer import TrainingDataImporter
 
-from actions.knowledge_base import ArticleError
-from actions.topics import (
+from common.knowledge_base import ArticleError
+from common.topics import (
     DETAIL_QUESTIONS_PATH,
     PASSAGE_QUESTIONS_PATH,
     TOPICS_PATH,

@@ -1,8 +1,8 @@
 """Precise answering (actions/marking.py): the sentence of the quoted passage that answers is
 marked by a character span; the text itself is never changed."""
 
-from actions.answering import marks_for, quote, quote_data
 from actions.marking import sentence_spans
+from actions.replies import marks_for, quote, quote_data
 
 
 def test_sentences_are_cut_after_their_full_stop_and_keep_every_character_in_order():

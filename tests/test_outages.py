@@ -18,8 +18,8 @@ from typing import Iterator, List
 import pytest
 import socketio
 
-from actions.knowledge_base import KnowledgeBase
 from channels.guard import APOLOGY, DEFAULT_REPLY_DEADLINE_S
+from common.knowledge_base import KnowledgeBase
 from scripts.bot_servers import Bot, running_bot
 
 pytestmark = pytest.mark.e2e

@@ -1,4 +1,4 @@
-"""The Rasa server fixes in nlp/rasa_fixes.py keep Rasa's behaviour, only faster."""
+"""The Rasa server fixes in nlp/rasa_fixes/ keep Rasa's behaviour, only faster."""
 
 import asyncio
 
@@ -8,12 +8,13 @@ from rasa.core.actions.action import RemoteAction
 
 import nlp.components  # noqa: F401  (importing the model's components applies the fixes)
 from nlp import rasa_fixes
+from nlp.rasa_fixes import action_server, rule_policy, server
 
 ACTION = RemoteAction("action_answer_question", None)
 
 
 def test_loading_the_components_installs_the_compiled_validator():
-    assert RemoteAction._validate_action_result is rasa_fixes._validate_action_result
+    assert RemoteAction._validate_action_result is action_server._validate_action_result
 
 
 @pytest.mark.parametrize("name", list(rasa_fixes.PATCHES))
@@ -80,7 +81,7 @@ def test_every_event_type_resolves_to_the_class_rasa_would_pick():
     from rasa.shared.utils.common import all_subclasses
 
     for cls in all_subclasses(Event):
-        assert Event.resolve_by_type(cls.type_name) is rasa_fixes._ORIGINAL_RESOLVE(cls.type_name)
+        assert Event.resolve_by_type(cls.type_name) is server._ORIGINAL_RESOLVE(cls.type_name)
     with pytest.raises(ValueError, match="Unknown event name"):
         Event.resolve_by_type("no_such_event")
     assert Event.resolve_by_type("topic") is None  # Rasa's backwards compatibility
@@ -130,12 +131,12 @@ def test_checking_each_event_against_its_own_kind_agrees_with_rasas_full_schema(
     checked = 0
     for event in _variants():
         for reply in ({"events": [event]}, {"events": [VALID_EVENTS[0], event], "responses": [{"text": "x"}]}):
-            assert rasa_fixes._is_valid_action_result(reply) == _rasa_accepts(reply), reply
+            assert action_server._is_valid_action_result(reply) == _rasa_accepts(reply), reply
             checked += 1
     for reply in ({}, {"responses": ["x"]}, {"responses": []}, {"events": {}}, []):
-        assert rasa_fixes._is_valid_action_result(reply) == _rasa_accepts(reply), reply
+        assert action_server._is_valid_action_result(reply) == _rasa_accepts(reply), reply
     assert checked > 500
-    assert rasa_fixes._event_validators()  # every kind has its own validator: the fast path is used
+    assert action_server._event_validators()  # every kind has its own validator: the fast path is used
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +165,7 @@ def policy(agent):
 def test_the_loaded_rule_policy_predicts_the_same_with_its_rule_memo_as_without(agent, policy):
     import asyncio
 
-    assert isinstance(policy.__dict__.get(rasa_fixes._RULE_MEMO), dict)  # loaded: the memo is on
+    assert isinstance(policy.__dict__.get(rule_policy._RULE_MEMO), dict)  # loaded: the memo is on
     turns = [
         ["hi", "what is neurokinetic therapy?", "tell me more", "and physical therapy?"],
         ["how many sessions do I need?", "that's not what I asked", "/none_of_these", "bye"],
@@ -196,9 +197,9 @@ def test_the_loaded_rule_policy_predicts_the_same_with_its_rule_memo_as_without(
         for _ in range(2):  # the second time from the memo
             with_memo = predictions(tracker)
             chosen.append(with_memo[0])
-            memo = policy.__dict__.pop(rasa_fixes._RULE_MEMO)
+            memo = policy.__dict__.pop(rule_policy._RULE_MEMO)
             assert predictions(tracker) == with_memo
-            policy.__dict__[rasa_fixes._RULE_MEMO] = memo
+            policy.__dict__[rule_policy._RULE_MEMO] = memo
     assert len(memo) >= 5
     assert len({max(range(len(p)), key=p.__getitem__) for p in chosen}) >= 5  # the rules chose several actions
 
@@ -232,8 +233,8 @@ def test_the_rule_index_finds_exactly_the_rules_rasa_finds(agent, policy):
                 )
                 for table in (RULES, RULES_FOR_LOOP_UNHAPPY_PATH):
                     lookup = policy.lookup[table]
-                    assert rasa_fixes._indexed_possible_keys(policy, lookup, states) == (
-                        rasa_fixes._ORIGINAL_POSSIBLE_KEYS(policy, lookup, states)
+                    assert rule_policy._indexed_possible_keys(policy, lookup, states) == (
+                        rule_policy._ORIGINAL_POSSIBLE_KEYS(policy, lookup, states)
                     )
                     compared += 1
     assert compared > 300
@@ -255,7 +256,7 @@ def test_the_graph_runs_without_dask_give_the_same_parse_and_prediction_as_dask(
         return parses, (prediction.max_confidence_index, prediction.policy_name)
 
     ours = asyncio.run(outputs())
-    monkeypatch.setattr(DaskGraphRunner, "run", rasa_fixes._ORIGINAL_RUN)
+    monkeypatch.setattr(DaskGraphRunner, "run", server._ORIGINAL_RUN)
     with_dask = asyncio.run(outputs())
     assert ours == with_dask
     assert ours[0][0]["intent"]["name"] == "ask_what_is_nkt"
@@ -301,7 +302,7 @@ def test_action_calls_reuse_one_connection():
         endpoint = EndpointConfig(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/webhook")
         replies = [await endpoint.request(json={"next_action": "x"}, method="post") for _ in range(5)]
         server.close()
-        await rasa_fixes.close_kept_sessions()
+        await action_server.close_kept_sessions()
         return replies, len(connections)
 
     replies, connections = asyncio.run(play())
@@ -331,7 +332,7 @@ def test_a_kept_connection_the_server_closed_while_idle_is_not_used_again():
         await asyncio.sleep(0.2)  # the close reaches this side
         second = await endpoint.request(json={}, method="post")
         server.close()
-        await rasa_fixes.close_kept_sessions()
+        await action_server.close_kept_sessions()
         return [first, second], len(connections)
 
     assert asyncio.run(play()) == ([{"connection": 1}, {"connection": 2}], 2)
@@ -354,7 +355,7 @@ def test_a_call_the_server_read_and_dropped_unanswered_is_not_made_again():
             await _endpoint_of(server).request(json={}, method="post")
         finally:
             server.close()
-            await rasa_fixes.close_kept_sessions()
+            await action_server.close_kept_sessions()
 
     with pytest.raises(aiohttp.ServerDisconnectedError):
         asyncio.run(play())
@@ -387,7 +388,7 @@ def test_a_call_whose_kept_connection_failed_before_anything_was_sent_is_made_on
         server, _ = await _http_server(handle)
         reply = await _endpoint_of(server).request(json={}, method="post")
         server.close()
-        await rasa_fixes.close_kept_sessions()
+        await action_server.close_kept_sessions()
         return reply
 
     assert asyncio.run(play()) == {"events": []}
@@ -443,13 +444,13 @@ def test_a_kept_session_request_sends_and_returns_what_rasas_own_request_does(tm
                 except ClientResponseError as error:
                     results.append(("raised", error.status, error.message, error.text))
         await runner.cleanup()
-        await rasa_fixes.close_kept_sessions()
+        await action_server.close_kept_sessions()
         return results
 
-    ours = asyncio.run(outcomes(rasa_fixes._request))
+    ours = asyncio.run(outcomes(action_server._request))
     ours_recorded = list(recorded)
     recorded.clear()
-    rasas = asyncio.run(outcomes(rasa_fixes._ORIGINAL_REQUEST))
+    rasas = asyncio.run(outcomes(action_server._ORIGINAL_REQUEST))
     assert ours == rasas
     assert ours_recorded == recorded
     assert ours[:3] == [{"events": []}, None, ("raised", 404, "Not Found", b"no such action")]
@@ -471,16 +472,16 @@ def test_the_servers_shutdown_closes_the_kept_sessions_then_runs_rasas_own(monke
     import rasa.core.run
     from rasa.utils.endpoints import EndpointConfig
 
-    assert rasa.core.run.close_resources is rasa_fixes._close_resources  # what the server registers
+    assert rasa.core.run.close_resources is action_server._close_resources  # what the server registers
     rasas_ran = []
 
     async def rasas_own(app, loop):
         rasas_ran.append(app)
 
-    monkeypatch.setattr(rasa_fixes, "_ORIGINAL_CLOSE_RESOURCES", rasas_own)
+    monkeypatch.setattr(action_server, "_ORIGINAL_CLOSE_RESOURCES", rasas_own)
 
     async def play():
-        session = rasa_fixes._kept_session(EndpointConfig("http://127.0.0.1:1/webhook"))
+        session = action_server._kept_session(EndpointConfig("http://127.0.0.1:1/webhook"))
         await rasa.core.run.close_resources("app", asyncio.get_running_loop())
         return session.closed
 
@@ -499,7 +500,7 @@ def test_an_action_server_that_is_down_fails_the_call_at_once():
         try:
             await endpoint.request(json={}, method="post")
         finally:
-            await rasa_fixes.close_kept_sessions()
+            await action_server.close_kept_sessions()
 
     with pytest.raises(aiohttp.ClientConnectorError):
         asyncio.run(play())
@@ -512,7 +513,7 @@ def test_a_domain_is_empty_exactly_when_rasa_says_so():
 
     domains = [Domain.empty(), Domain.load(str(ROOT / "domain.yml")), Domain.from_dict({"intents": ["greet"]})]
     assert [d.is_empty() for d in domains] == [True, False, False]
-    assert [d.is_empty() for d in domains] == [rasa_fixes._ORIGINAL_DOMAIN_IS_EMPTY(d) for d in domains]
+    assert [d.is_empty() for d in domains] == [server._ORIGINAL_DOMAIN_IS_EMPTY(d) for d in domains]
 
 
 def test_the_rule_index_agrees_with_rasa_on_open_features_and_conversation_starts(policy):
@@ -546,7 +547,7 @@ def test_the_rule_index_agrees_with_rasa_on_open_features_and_conversation_start
     ]
     found = []
     for sequence in states:
-        ours = rasa_fixes._indexed_possible_keys(policy, lookup, sequence)
-        assert ours == rasa_fixes._ORIGINAL_POSSIBLE_KEYS(policy, lookup, sequence), sequence
+        ours = rule_policy._indexed_possible_keys(policy, lookup, sequence)
+        assert ours == rule_policy._ORIGINAL_POSSIBLE_KEYS(policy, lookup, sequence), sequence
         found.append(len(ours))
     assert len(set(found)) >= 3  # the states fit different numbers of rules

@@ -2,7 +2,7 @@
 
 import pytest
 
-from actions.safety import is_crisis
+from common.safety import is_crisis
 
 
 @pytest.mark.parametrize(

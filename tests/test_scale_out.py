@@ -18,8 +18,8 @@ import pytest
 import requests
 from conftest import QUESTIONS, TWO_AT_ONCE, assert_both_answered_in_whole_turns, continues, passages_quoted, reply_text
 
-from actions.knowledge_base import KnowledgeBase
 from channels.guard import APOLOGY
+from common.knowledge_base import KnowledgeBase
 from scripts.bot_servers import ROOT, Bot, running_bot
 from scripts.store_servers import running_postgres, running_redis
 

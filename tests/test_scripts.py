@@ -26,7 +26,7 @@ def test_ablation_covers_every_threshold_but_the_score_floor() -> None:
 def test_evaluation_reads_plain_and_labelled_messages_alike() -> None:
     """A split may list crisis and ordinary messages as plain strings or as ``text:`` entries
     (a blind split was written with plain ordinary messages, and scoring it crashed)."""
-    from actions.knowledge_base import knowledge_base
+    from common.knowledge_base import knowledge_base
     from scripts.evaluate import SAFETY_MARKER, Judge, evaluate
 
     alarm = f"Please call the {SAFETY_MARKER} now."

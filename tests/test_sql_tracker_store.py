@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.pool import SingletonThreadPool
 
 import nlp.components  # noqa: F401  (importing the model's components applies the fixes)
-from nlp import rasa_fixes
+from nlp.rasa_fixes import server
 from scripts.bot_servers import ROOT
 from stores import sql_tracker_store
 from stores.privacy import PrivacySQLTrackerStore
@@ -121,7 +121,7 @@ def test_the_store_saves_and_reads_back_exactly_the_events_rasas_store_does(data
         session.commit()
     rasas = SQLTrackerStore(DOMAIN, **database)
     with monkeypatch.context() as rasas_own:
-        rasas_own.setattr(TrackerStore, "create_tracker", rasa_fixes._ORIGINAL_CREATE_TRACKER)
+        rasas_own.setattr(TrackerStore, "create_tracker", server._ORIGINAL_CREATE_TRACKER)
         rasas_read = _play_conversations(wrap(rasas))
     assert ours_read == rasas_read  # the same conversations read back
     assert [len(events) for events in ours_read] == [6, 12, 6, 7, 19]  # "b" after its new session: 7 of 19

@@ -14,7 +14,7 @@ from typing import Iterator, List, Tuple
 import pytest
 from conftest import QUESTIONS, TWO_AT_ONCE, assert_both_answered_in_whole_turns, continues, passages_quoted, reply_text
 
-from actions.knowledge_base import KnowledgeBase
+from common.knowledge_base import KnowledgeBase
 from scripts.bench import process_tree, proportional_mb
 from scripts.bot_servers import Bot, running_bot
 

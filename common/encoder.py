@@ -26,8 +26,8 @@ from typing import Any, Callable, Dict, List, Sequence
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-STATIC_TABLE = HERE / "build" / "encoder" / "minilm-static.npy"
+# beside the spaCy pipeline, in the one git-ignored folder of built files (nlp/build/)
+STATIC_TABLE = Path(__file__).resolve().parent.parent / "nlp" / "build" / "encoder" / "minilm-static.npy"
 DIMENSIONS = 384
 MAX_TOKENS = 128
 

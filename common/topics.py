@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
-from actions.knowledge_base import ArticleError, KnowledgeBase, Passage
+from common.knowledge_base import ArticleError, KnowledgeBase, Passage
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS_PATH = ROOT / "data" / "article" / "topics.yml"
