@@ -13,7 +13,8 @@ MODEL := models/nkt.tar.gz
 PIPELINE := nlp/build/en_nkt/config.cfg
 ENCODER := nlp/build/encoder/minilm-static.npy
 NODE_MODULES := node_modules/.package-lock.json
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/article/*' 2>/dev/null) nlp/components.py nlp/markup.py nlp/crisis.py nlp/dense.py common/encoder.py nlp/importer.py common/safety.py common/topics.py common/knowledge_base.py data/article/detail_questions.yml data/article/topics.yml data/article/neurokinetic-therapy-stress.txt
+# what the model depends on, listed once (scripts/training_inputs.py; any python3 runs it)
+TRAINING_INPUTS := $(shell python3 -m scripts.training_inputs)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PROMPT_TOOLKIT_NO_CPR ?= 1
 export RASA_TELEMETRY_ENABLED ?= false

@@ -22,7 +22,6 @@ from actions.replies import (
     MAIN_TOPICS,
     NONE_OF_THESE,
     NOT_STATED,
-    SMALL_TALK_RESPONSES,
     answer_passage,
     answer_topic,
     buttons_for,
@@ -32,6 +31,7 @@ from actions.replies import (
 )
 from actions.reply_kinds import DID_YOU_MEAN
 from actions.resources import Resources, resources
+from actions.small_talk import small_talk
 from common.safety import is_crisis
 
 # the messages that are not a question of their own: what they continue was asked before
@@ -69,7 +69,7 @@ def unsure_small_talk(message: Dict[str, Any]) -> Optional[str]:
     if (message.get("intent") or {}).get("name") != FALLBACK_INTENT:
         return None
     ranking = [r.get("name") for r in message.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
-    return ranking[0] if ranking and ranking[0] in SMALL_TALK_RESPONSES else None
+    return ranking[0] if ranking and ranking[0] in small_talk() else None
 
 
 def respond(
@@ -90,10 +90,11 @@ def respond(
     if decision.kind == "passage" and decision.passage:
         found = answer_passage(dispatcher, decision.passage, res, question, (), decision.alternatives)
         return [SlotSet("last_topic", None), *found]
-    small_talk = unsure_small_talk(message)
-    if small_talk and not decision.unstated:  # "hiya mate" (greet 0.42): nothing found, so greet back
-        dispatcher.utter_message(response=SMALL_TALK_RESPONSES[small_talk])
-        if small_talk in ("greet", "help"):
+    unsure = unsure_small_talk(message)
+    if unsure and not decision.unstated:  # "hiya mate" (greet 0.42): nothing found, so greet back
+        talk = small_talk()[unsure]
+        dispatcher.utter_message(response=talk.response)
+        if talk.offers_topics:
             dispatcher.utter_message(text=MAIN_TOPICS, buttons=buttons_for(main_topics(res)))
         return forget_thread()
     if decision.unstated:  # the right section, but not the year / number / … asked for
@@ -136,5 +137,6 @@ class ActionOfferTopics(Action):
 
 # The article and the mapping are parsed, and the search indexes built and the passage
 # classifier trained (about 2.5 s), once, when the action server imports this module: a
-# missing or malformed article stops start-up with an error that names the file.
+# missing or malformed article (or small-talk rule) stops start-up with an error that names the file.
 resources()
+small_talk()

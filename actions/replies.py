@@ -35,13 +35,6 @@ HELPFUL = {"title": "Helpful", "payload": "/feedback_helpful"}
 NOT_WHAT_I_ASKED = {"title": "Not helpful", "payload": "/not_what_i_asked"}
 FEEDBACK_BUTTONS = [HELPFUL, NOT_WHAT_I_ASKED]
 THANKS_FOR_FEEDBACK = "Thanks for telling me. Ask me anything else about the article."
-SMALL_TALK_RESPONSES = {  # as data/rules.yml answers them when the classifier is sure
-    "greet": "utter_greet",
-    "help": "utter_help",
-    "goodbye": "utter_goodbye",
-    "thanks": "utter_welcome",
-    "bot_challenge": "utter_iamabot",
-}
 MAX_SUGGESTIONS = 3
 MAX_REPAIR_WORDS = 6  # "that's not what I asked" and little more
 PASSAGE_SEPARATOR = "\n\n"

@@ -53,6 +53,7 @@ import requests
 import yaml
 
 from scripts.bot_servers import LOG_DIR, MODEL, RASA, ROOT, Bot, running_bot
+from scripts.training_inputs import rasa_inputs
 
 FOLLOW_UPS = ["tell me more", "and physical therapy?", "what about the cost?", "is it safe?"]
 STOCK_CONFIG = Path(rasa.__file__).parent / "cli" / "initial_project" / "config.yml"  # what `rasa init` writes
@@ -216,11 +217,10 @@ def change_one_example(data: Path) -> None:
 
 
 def training_fingerprint(config: Path) -> str:
-    """What a trained model depends on: the config, the domain, the training data, Rasa's version
-    (not data/article/: the article and its mappings are the action server's, as in the Makefile)."""
+    """What a stock model depends on: Rasa's version and its inputs (scripts/training_inputs.py:
+    the config, the domain, the training data; the project's components are not in a stock model)."""
     digest = hashlib.sha256(rasa.__version__.encode())
-    training = sorted(p for p in (ROOT / "data").rglob("*.yml") if "article" not in p.relative_to(ROOT / "data").parts)
-    for path in [config, ROOT / "domain.yml", *training]:
+    for path in rasa_inputs(config):
         digest.update(str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
