@@ -15,6 +15,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from actions import retrieval
+from actions.passage_ranker import Encoder
 from common.knowledge_base import FAQ_HEADING, KnowledgeBase, Passage
 from common.topics import Topic, TopicMap
 
@@ -30,7 +31,7 @@ class PassageSimilarity:
     matrix: np.ndarray
 
     @classmethod
-    def build(cls, kb: KnowledgeBase, index: retrieval.Bm25Index, encoder: retrieval.Encoder) -> "PassageSimilarity":
+    def build(cls, kb: KnowledgeBase, index: retrieval.Bm25Index, encoder: Encoder) -> "PassageSimilarity":
         ids = tuple(p.id for p in kb.passages)
         vectors = encoder.encode_many([p.body for p in kb.passages])
         matrix = vectors @ vectors.T

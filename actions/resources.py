@@ -12,6 +12,7 @@ from typing import Dict
 from actions import retrieval
 from actions.continuation import PassageSimilarity
 from actions.marking import SentenceMarker
+from actions.passage_ranker import PassageClassifier, PassageRanker
 from actions.spelling import Speller
 from common.encoder import OnnxEncoder, static_encoder
 from common.knowledge_base import KnowledgeBase, knowledge_base
@@ -32,7 +33,7 @@ class Resources:
     topic_index: retrieval.Bm25Index  # per topic: title, training examples, passages
     passage_index: retrieval.Bm25Index  # per passage: its words ("tell me more" relevance)
     search_index: retrieval.Bm25Index  # per passage: its words and the questions it answers
-    passage_ranker: retrieval.PassageRanker  # which passage answers a question (passage search)
+    passage_ranker: PassageRanker  # which passage answers a question (passage search)
     similarity: PassageSimilarity  # how alike two passages are ("tell me more")
     speller: Speller  # a misspelt word of the question, corrected to the indexes' words
     marker: SentenceMarker  # which sentence of a quoted passage answers the question
@@ -67,7 +68,7 @@ def resources() -> Resources:
             for pid, lemmas in passage_lemmas.items()
         ]
     )
-    passage_ranker = retrieval.PassageClassifier.build(
+    passage_ranker = PassageClassifier.build(
         [(p.id, p.body) for p in kb.passages], questions, static_encoder(), RANKER_DENSE_SCALE
     )
     similarity = PassageSimilarity.build(kb, passage_index, static_encoder())

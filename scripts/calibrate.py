@@ -28,8 +28,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import yaml
 
 from actions.decision import THRESHOLDS, Decision, Thresholds, decide
+from actions.passage_ranker import PassageRanker
 from actions.resources import Resources, resources
-from actions.retrieval import PassageRanker, content_lemmas
+from actions.retrieval import content_lemmas
 from scripts.bot_servers import MODEL, ROOT
 
 GRID = {
