@@ -101,6 +101,19 @@ def postgres() -> Iterator[Dict[str, str]]:
         yield variables
 
 
+def postgres_store(pg: Dict[str, str], **settings: Any) -> Dict[str, Any]:
+    """A SQL tracker store's keyword arguments for the ``postgres`` fixture's server."""
+    return {
+        "dialect": "postgresql",
+        "host": pg["DB_HOST"],
+        "port": int(pg["DB_PORT"]),
+        "db": pg["DB_NAME"],
+        "username": pg["DB_USER"],
+        "password": pg["DB_PASSWORD"],
+        **settings,
+    }
+
+
 def endpoints_file(folder: Path, store: Dict[str, Any]) -> Path:
     """An endpoints file naming the bot's tracker store with ``store``'s settings; a PostgreSQL
     ``host`` becomes its ``url``, as in endpoints.scale.yml."""

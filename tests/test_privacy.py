@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import List
 
 import pytest
-from conftest import endpoints_file
+from conftest import endpoints_file, postgres_store
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
@@ -33,15 +33,7 @@ def store_kwargs(request, tmp_path, monkeypatch) -> dict:
     monkeypatch.setenv("RETENTION_DAYS", "0")  # no periodic purge unless a test asks for it
     if request.param == "sqlite":
         return {"dialect": "sqlite", "db": str(tmp_path / "tracker.db")}
-    pg = request.getfixturevalue("postgres")
-    return {
-        "dialect": "postgresql",
-        "host": pg["DB_HOST"],
-        "port": int(pg["DB_PORT"]),
-        "db": pg["DB_NAME"],
-        "username": pg["DB_USER"],
-        "password": pg["DB_PASSWORD"],
-    }
+    return postgres_store(request.getfixturevalue("postgres"))
 
 
 def open_store(kwargs: dict) -> PrivacySQLTrackerStore:

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from conftest import postgres_store
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
@@ -31,16 +32,9 @@ def database(request, tmp_path) -> dict:
     database on a real PostgreSQL server (created through its ``login_db``, as Rasa allows)."""
     if request.param == "sqlite":
         return {"dialect": "sqlite", "db": str(tmp_path / "tracker.db")}
+    # a database of its own, created through the server's own (as Rasa's login_db allows)
     pg = request.getfixturevalue("postgres")
-    return {
-        "dialect": "postgresql",
-        "host": pg["DB_HOST"],
-        "port": int(pg["DB_PORT"]),
-        "db": "t" + uuid.uuid4().hex[:12],
-        "login_db": pg["DB_NAME"],
-        "username": pg["DB_USER"],
-        "password": pg["DB_PASSWORD"],
-    }
+    return postgres_store(pg, db="t" + uuid.uuid4().hex[:12], login_db=pg["DB_NAME"])
 
 
 def _rows(store: SQLTrackerStore) -> list:
