@@ -15,6 +15,9 @@ ENCODER := nlp/build/encoder/minilm-static.npy
 NODE_MODULES := node_modules/.package-lock.json
 # what the model depends on, listed once (scripts/training_inputs.py; any python3 runs it)
 TRAINING_INPUTS := $(shell python3 -m scripts.training_inputs)
+ifeq ($(strip $(TRAINING_INPUTS)),)
+$(error `python3 -m scripts.training_inputs` listed no training inputs: run make from the project's folder, with Python 3 installed as python3)
+endif
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PROMPT_TOOLKIT_NO_CPR ?= 1
 export RASA_TELEMETRY_ENABLED ?= false

@@ -2,7 +2,8 @@
 
 Pure functions over the NLU parse, the message's lemmas and the resources built once
 per process, so that ``scripts/calibrate.py`` can replay them on the development set
-with other thresholds. The Rasa actions (``actions.answering``) only format and send.
+with other thresholds. The Rasa actions (``actions.answering``, ``actions.follow_ups``)
+send what ``actions.replies`` formats.
 """
 
 from __future__ import annotations

@@ -32,6 +32,10 @@ A new conversation's empty first save is skipped by ``nlp.rasa_fixes`` (patch
 ``one_save_per_new_conversation``): Rasa's agent calls ``create_tracker`` on the
 ``FailSafeTrackerStore`` it wraps around any store class, so no override here is called there.
 That patch reads the notes this store leaves (``unstored_sender``, ``STORED_ROWS``).
+
+The class stops on any Rasa release but the one its overrides were written for
+(``nlp.rasa_fixes.RASA_VERSION``). To run on Rasa's own store instead, name ``type: SQL`` in
+the endpoints file (without the privacy store's erasure and retention).
 """
 
 from __future__ import annotations
@@ -89,6 +93,9 @@ class FastSQLTrackerStore(SQLTrackerStore):
     engine: sa.engine.Engine  # set by Rasa's __init__ (mypy cannot tell its type from there)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from nlp.rasa_fixes import check_version  # here: nlp.rasa_fixes imports this module
+
+        check_version()  # the overrides follow Rasa 3.6.21's private methods, as the patches do
         super().__init__(*args, **kwargs)
         # the sender whose latest read found no row (only the latest read's finding holds)
         self.unstored_sender: Optional[Text] = None
@@ -100,6 +107,7 @@ class FastSQLTrackerStore(SQLTrackerStore):
             self.engine.dispose()
             self.engine = sa.create_engine(url, poolclass=SingletonThreadPool)
             event.listen(self.engine, "connect", _write_ahead_log)
+            self.Base.metadata.create_all(self.engine)  # an in-memory database starts empty
             self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:

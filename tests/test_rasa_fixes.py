@@ -365,19 +365,18 @@ def test_a_call_the_server_read_and_dropped_unanswered_is_not_made_again():
 def test_a_call_whose_kept_connection_failed_before_anything_was_sent_is_made_once_more(monkeypatch):
     """The kept connection is found closing as the request is about to be written (the action
     server closed it at that moment): nothing went out, so the call is made again, and answered."""
-    import aiohttp
-    from aiohttp.client_reqrep import ClientRequest
+    from aiohttp.http_writer import StreamWriter
 
-    real_send = ClientRequest.send
+    real_write = StreamWriter._write
     failures = []
 
-    async def send(self, connection):
+    def write(self, chunk):  # what aiohttp's writer does on a transport that is closing
         if not failures:
             failures.append(1)
-            raise aiohttp.ClientOSError("Cannot write to closing transport")
-        return await real_send(self, connection)
+            raise ConnectionResetError("Cannot write to closing transport")
+        return real_write(self, chunk)
 
-    monkeypatch.setattr(ClientRequest, "send", send)
+    monkeypatch.setattr(StreamWriter, "_write", write)
     seen = []
 
     def handle(connection, request):

@@ -196,3 +196,24 @@ def test_the_store_endpoints_yml_names_is_the_one_rasa_builds(tmp_path, monkeypa
     assert type(store) is PrivacySQLTrackerStore and isinstance(store, FastSQLTrackerStore)
     assert isinstance(store.engine.pool, SingletonThreadPool)
     assert (tmp_path / ".rasa" / "tracker.db").exists()
+
+
+def test_an_in_memory_sqlite_store_keeps_its_tables_and_its_conversations():
+    store = FastSQLTrackerStore(DOMAIN, dialect="sqlite", db="")
+
+    async def round_trip():
+        tracker = await store.get_or_create_tracker("someone")
+        tracker.update(UserUttered("is nkt safe?"))
+        await store.save(tracker)
+        return await store.retrieve("someone")
+
+    assert asyncio.run(round_trip()).latest_message.text == "is nkt safe?"
+
+
+def test_the_store_refuses_a_rasa_release_its_overrides_were_not_written_for(tmp_path, monkeypatch):
+    from nlp import rasa_fixes
+
+    real_check = rasa_fixes.check_version
+    monkeypatch.setattr(rasa_fixes, "check_version", lambda: real_check("3.7.0"))
+    with pytest.raises(rasa_fixes.RasaVersionError, match=r"Rasa 3\.7\.0 is installed"):
+        FastSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "t.db"))

@@ -77,11 +77,10 @@ def test_16_concurrent_users_are_served_by_both_workers_and_every_conversation_g
     }
     assert not failures
     written = {pid: bytes_written(pid) - before[pid] for pid in pids}
-    # both answered: each wrote at least five of the shortest replies (to its clients, and the
-    # turns to the tracker store); a worker that took no message writes next to nothing. How
-    # evenly the kernel spreads the connections is measured by `make bench`, not held here
-    shortest = min(len(text.encode()) for turns in conversations for text, _ in turns)
-    assert min(written.values()) >= 5 * shortest, (written, shortest)
+    # both answered: each wrote a real part of what the 96 turns wrote (to its clients and the
+    # tracker store; about 2.4 MB each here, split 52/48); a worker that took no message writes
+    # nothing (0 bytes in 5 s idle here), one that took a turn or two about 16 KB each
+    assert min(written.values()) >= 0.1 * sum(written.values()), written
     log = workers.rasa_log().read_text(errors="replace")
     assert "LockError" not in log and "Could not acquire lock" not in log
 
@@ -101,7 +100,8 @@ def test_the_workers_share_the_servers_imports_in_memory(workers: Bot) -> None:
     """The workers are forked from the server's first process after it imported TensorFlow, spaCy
     and Rasa (and froze them for the garbage collector: channels/__init__.py), so those pages are
     in memory once: the processes' proportional set size together is well under their resident
-    sizes added up (equal when nothing is shared). The memory target (800 MB) is `make bench`'s."""
+    sizes added up (equal when nothing is shared). This checks the sharing, not the freeze's own
+    saving (about 790 against 610 MB here), which the 800 MB target of `make bench` measures."""
     assert workers.rasa is not None
     processes = process_tree(workers.rasa.pid)
     assert len(processes) == 3

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import weakref
 from functools import lru_cache
-from types import SimpleNamespace
 from typing import Any, Dict, List, Optional, Text
 
 import aiohttp
@@ -86,25 +85,25 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
         return _ORIGINAL(self, result)  # Rasa's own error message, on the rare failure
 
 
-async def _note_headers_sent(_session: Any, context: SimpleNamespace, _params: Any) -> None:
-    if isinstance(context.trace_request_ctx, dict):
-        context.trace_request_ctx["sent"] = True
+def _nothing_sent(error: Exception) -> bool:
+    """Whether the request failed before any of it was written: aiohttp 3.9 refuses to write to
+    a kept connection it finds closing (``ConnectionResetError("Cannot write to closing
+    transport")`` from its stream writer, raised as ``ClientOSError``). Any other failure may
+    come after the server read the request."""
+    cause = error.__cause__
+    return isinstance(cause, ConnectionResetError) and "closing transport" in str(cause)
 
 
 def _new_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
     """A session as ``EndpointConfig.session()`` makes it (the endpoint's headers, basic auth and
     timeout), to be kept: idle connections are closed after ``KEPT_CONNECTION_IDLE_S``, before
-    the action server closes them, and each request notes when its headers went out."""
-    trace = aiohttp.TraceConfig()
-    # aiohttp 3.9's annotation of its signals expects the wrong callable type
-    trace.on_request_headers_sent.append(_note_headers_sent)  # type: ignore[arg-type]
+    the action server closes them."""
     basic = endpoint.basic_auth
     return aiohttp.ClientSession(
         headers=endpoint.headers,
         auth=aiohttp.BasicAuth(basic["username"], basic["password"]) if basic else None,
         timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
         connector=aiohttp.TCPConnector(keepalive_timeout=KEPT_CONNECTION_IDLE_S),
-        trace_configs=[trace],
     )
 
 
@@ -151,10 +150,9 @@ async def _request(
     url = rasa.utils.endpoints.concat_url(self.url, subpath)
     params = self.combine_parameters(kwargs)
     for attempt in (1, 2):
-        progress: Dict[Text, bool] = {"sent": False}
         try:
             async with _kept_session(self).request(
-                method, url, headers=headers, params=params, compress=compress, trace_request_ctx=progress, **kwargs
+                method, url, headers=headers, params=params, compress=compress, **kwargs
             ) as response:
                 if response.status >= 400:
                     raise rasa.utils.endpoints.ClientResponseError(
@@ -166,9 +164,9 @@ async def _request(
                     return None
         except aiohttp.ClientConnectorError:
             raise
-        except _STALE_CONNECTION_ERRORS:
+        except _STALE_CONNECTION_ERRORS as error:
             # made again only when nothing of it was sent: a request the server may have read
             # (and acted on) fails as Rasa's own would
-            if attempt == 2 or progress["sent"]:
+            if attempt == 2 or not _nothing_sent(error):
                 raise
     return None  # not reached: the second attempt returns or raises
