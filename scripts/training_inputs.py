@@ -10,7 +10,6 @@ the venv exists), and ``scripts/bench.py`` reuses its stock model while Rasa's p
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import List
 
@@ -47,4 +46,3 @@ def project_inputs() -> List[Path]:
 
 if __name__ == "__main__":
     print(" ".join(str(path.relative_to(ROOT)) for path in project_inputs()))
-    sys.exit(0)

@@ -294,12 +294,16 @@ async def _http_server(handle_request, close_after_first_answer=False):
     return server, connections
 
 
-def test_action_calls_reuse_one_connection():
+def _endpoint_of(server, **settings):
     from rasa.utils.endpoints import EndpointConfig
 
+    return EndpointConfig(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/webhook", **settings)
+
+
+def test_action_calls_reuse_one_connection():
     async def play():
         server, connections = await _http_server(lambda connection, request: b'{"events": []}')
-        endpoint = EndpointConfig(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/webhook")
+        endpoint = _endpoint_of(server)
         replies = [await endpoint.request(json={"next_action": "x"}, method="post") for _ in range(5)]
         server.close()
         await action_server.close_kept_sessions()
@@ -308,12 +312,6 @@ def test_action_calls_reuse_one_connection():
     replies, connections = asyncio.run(play())
     assert replies == [{"events": []}] * 5
     assert connections == 1  # Rasa's own request opens one per call
-
-
-def _endpoint_of(server, **settings):
-    from rasa.utils.endpoints import EndpointConfig
-
-    return EndpointConfig(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/webhook", **settings)
 
 
 def test_a_kept_connection_the_server_closed_while_idle_is_not_used_again():

@@ -52,6 +52,18 @@ def _rows(store: SQLTrackerStore) -> list:
     return rows
 
 
+def _round_trip(store: SQLTrackerStore):
+    """One message saved for a new conversation, and the conversation read back."""
+
+    async def play():
+        tracker = await store.get_or_create_tracker("someone")
+        tracker.update(UserUttered("is nkt safe?"))
+        await store.save(tracker)
+        return await store.retrieve("someone")
+
+    return asyncio.run(play())
+
+
 def _play_conversations(store) -> list:
     """New conversations, turns, a second save of one tracker, a new session, a full-history save;
     returns the events of each tracker read back (without their times)."""
@@ -176,13 +188,7 @@ def test_the_sqlite_store_keeps_one_connection_in_write_ahead_log_mode(tmp_path)
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
 
-    async def round_trip():
-        tracker = await store.get_or_create_tracker("someone")
-        tracker.update(UserUttered("is nkt safe?"))
-        await store.save(tracker)
-        return await store.retrieve("someone")
-
-    assert asyncio.run(round_trip()).latest_message.text == "is nkt safe?"
+    assert _round_trip(store).latest_message.text == "is nkt safe?"
     with sqlite3.connect(tmp_path / "tracker.db") as other:  # another process reads what was committed
         assert other.execute("SELECT count(*) FROM events").fetchone()[0] > 0
 
@@ -201,13 +207,7 @@ def test_the_store_endpoints_yml_names_is_the_one_rasa_builds(tmp_path, monkeypa
 def test_an_in_memory_sqlite_store_keeps_its_tables_and_its_conversations():
     store = FastSQLTrackerStore(DOMAIN, dialect="sqlite", db="")
 
-    async def round_trip():
-        tracker = await store.get_or_create_tracker("someone")
-        tracker.update(UserUttered("is nkt safe?"))
-        await store.save(tracker)
-        return await store.retrieve("someone")
-
-    assert asyncio.run(round_trip()).latest_message.text == "is nkt safe?"
+    assert _round_trip(store).latest_message.text == "is nkt safe?"
 
 
 def test_the_store_refuses_a_rasa_release_its_overrides_were_not_written_for(tmp_path, monkeypatch):
