@@ -39,7 +39,9 @@ LEXICAL_WEIGHT = 0.25
 
 
 class SentenceEncoder(Protocol):
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+    def encode(self, text: str) -> np.ndarray: ...
+
+    def encode_many(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def sentence_spans(text: str) -> List[Span]:
@@ -65,14 +67,14 @@ class SentenceMarker:
             found = tuple(sentence_spans(passage.body))
             texts = [passage.body[start:end] for start, end in found]
             spans[passage.id] = found
-            vectors[passage.id] = encoder.encode(texts)
+            vectors[passage.id] = encoder.encode_many(texts)
             lemmas[passage.id] = tuple(frozenset(retrieval.content_lemmas(t)) for t in texts)
         return cls(spans, vectors, lemmas, encoder)
 
     def scores(self, question: str, question_lemmas: Sequence[str], passage_id: str) -> List[float]:
         """Each sentence's relevance to the question: cosine plus the weighted word coverage."""
         asked = set(question_lemmas)
-        cosine = self.vectors[passage_id] @ self.encoder.encode([question])[0]
+        cosine = self.vectors[passage_id] @ self.encoder.encode(question)
         coverage = [len(asked & words) / len(asked) if asked else 0.0 for words in self.lemmas[passage_id]]
         return [float(c) + LEXICAL_WEIGHT * w for c, w in zip(cosine, coverage, strict=True)]
 

@@ -20,7 +20,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 class Encoder(Protocol):
-    """A sentence encoder (``common.encoder.StaticEncoder``): unit vectors of meaning."""
+    """A sentence encoder (``common.encoder``): unit vectors of meaning."""
 
     def encode(self, text: str) -> np.ndarray: ...
 

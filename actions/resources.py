@@ -14,13 +14,13 @@ from actions.continuation import PassageSimilarity
 from actions.marking import SentenceMarker
 from actions.passage_ranker import PassageClassifier, PassageRanker
 from actions.spelling import Speller
-from common.encoder import OnnxEncoder, static_encoder
+from common.encoder import EmbeddingCache, onnx_encoder, static_encoder
 from common.knowledge_base import KnowledgeBase, knowledge_base
 from common.topics import Topic, TopicMap, load_passage_questions, load_topic_examples, load_topic_map
 
 # The sentence encoder's weight among the passage ranker's features. Not a Threshold: the
-# ranker is trained once per process, so a replay cannot vary it (chosen over REST, 0 / 3 / 6
-# tried: docs/evaluation.md).
+# ranker is trained once per process, so a replay cannot vary it (chosen over REST: 0 / 3 / 6
+# with the static table, 1.5 / 3 / 6 / 10 with the transformer: docs/evaluation.md).
 RANKER_DENSE_SCALE = 3.0
 
 
@@ -68,15 +68,18 @@ def resources() -> Resources:
             for pid, lemmas in passage_lemmas.items()
         ]
     )
+    # the ranker's texts and the marker's sentences, embedded at the last start unless they changed
+    embedded = EmbeddingCache.for_model(onnx_encoder())
     passage_ranker = PassageClassifier.build(
-        [(p.id, p.body) for p in kb.passages], questions, static_encoder(), RANKER_DENSE_SCALE
+        [(p.id, p.body) for p in kb.passages], questions, embedded, RANKER_DENSE_SCALE
     )
     similarity = PassageSimilarity.build(kb, passage_index, static_encoder())
     frequencies = Counter(
         w for index in (topic_index, search_index) for key in index.keys for w in set(index.terms(key))
     )
     speller = Speller.build(frequencies, passage_index.vocabulary)
-    marker = SentenceMarker.build(kb, OnnxEncoder())
+    marker = SentenceMarker.build(kb, embedded)
+    embedded.save()
     return Resources(
         kb, topic_map, topic_index, passage_index, search_index, passage_ranker, similarity, speller, marker
     )

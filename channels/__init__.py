@@ -8,9 +8,13 @@ applied here, once, for every worker. Loading the model's components applies the
 
 import gc
 
+from common.encoder import onnx_encoder
 from nlp import rasa_fixes
 
 rasa_fixes.apply()
+# The intent classifier's sentence encoder (the int8 transformer, config.yml), loaded here so
+# that the workers share its weights instead of each loading its own copy (about 150 MB).
+onnx_encoder()
 # Rasa builds its channels in the server's first process, before Sanic forks the workers
 # (`make run`: two). Everything imported so far (TensorFlow, spaCy, Rasa: ~500 MB) is moved
 # out of the garbage collector's reach, as Python's documentation advises before a fork:

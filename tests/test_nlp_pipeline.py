@@ -1,6 +1,9 @@
 """The project's spaCy pipeline: lemmas and the entity ruler's normalised entities."""
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from actions.retrieval import content_lemmas, nlp
 from nlp.components import EntityRulerExtractor
@@ -122,6 +125,42 @@ def test_the_classifier_reads_the_same_sentence_features_as_rasa_combines():
     rasas = message.get_sparse_features(attribute=TEXT)[1].features
     assert np.array_equal(sentence_features(message).toarray(), rasas.toarray())
     assert sentence_features(Message(data={TEXT: ""})) is None
+
+
+def test_each_classifier_reads_only_the_featurizers_its_config_names():
+    """config.yml: the intent classifier reads the transformer (``meaning``), the crisis
+    classifier the static table (``meaning_static``); with no list, a classifier reads all."""
+    import numpy as np
+    from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlp.components import sentence_features
+    from nlp.crisis import crisis_features
+
+    message = Message(data={TEXT: "is nkt safe"})
+    message.add_features(Features(scipy_row([1.0, 2.0]), FEATURE_TYPE_SENTENCE, TEXT, "lemmas"))
+    message.add_features(Features(np.array([[3.0, 4.0, 5.0]]), FEATURE_TYPE_SENTENCE, TEXT, "meaning"))
+    message.add_features(Features(np.array([[6.0]]), FEATURE_TYPE_SENTENCE, TEXT, "meaning_static"))
+    assert sentence_features(message).toarray().tolist() == [[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]
+    assert sentence_features(message, ["lemmas", "meaning"]).toarray().tolist() == [[1.0, 2.0, 3.0, 4.0, 5.0]]
+    assert crisis_features(message, featurizers=["lemmas", "meaning_static"]).shape == (1, 3)
+    assert crisis_features(message).shape == (1, 6)
+
+    config = yaml.safe_load((Path(__file__).resolve().parent.parent / "config.yml").read_text())["pipeline"]
+    by_name = {c["name"].rsplit(".", 1)[-1]: c for c in config}
+    aliases = {c["alias"]: c for c in config if "alias" in c}
+    assert aliases[by_name["LogisticRegressionIntentClassifier"]["featurizers"][-1]]["encoder"] == "transformer"
+    assert aliases[by_name["CrisisGuard"]["featurizers"][-1]]["encoder"] == "static"
+    read = by_name["LogisticRegressionIntentClassifier"]["featurizers"] + by_name["CrisisGuard"]["featurizers"]
+    assert set(read) == set(aliases)  # every featurizer is read by one of them, and every name exists
+
+
+def scipy_row(values):
+    import numpy as np
+    import scipy.sparse
+
+    return scipy.sparse.coo_matrix(np.array([values]))
 
 
 def test_the_sentence_count_vectors_are_rasas_sentence_features_and_nothing_else(tmp_path):
