@@ -27,10 +27,7 @@ EMAIL, PHONE = "jane.doe@example.com", "07700 900123"
 # what the visitors of the test say, one list per conversation
 # a question the trained model asks back on ("did you mean …?": close between two topics); asking
 # back is rare, so when new training data ends it, the assertion on the shares says so
-CLARIFIED = (
-    "ive got chronic neck tension from work stress and my gym buddy recommended nkt, "
-    "roughly how many sessions would someone like me need"
-)
+CLARIFIED = "so the idea is my body is literally storing my stress as tension??"
 CONVERSATIONS = [
     ["is neurokinetic therapy safe?", "/feedback_helpful", "where can I park at your clinic?"],
     [f"is there parking near the clinic? email me at {EMAIL}", "how many sessions would i need?", "/not_what_i_asked"],
