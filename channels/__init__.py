@@ -3,7 +3,8 @@
 Rasa imports the channels named in credentials.yml in the server's first process, before it
 forks its workers and loads the model, so the server-side fixes (``nlp/rasa_fixes/``) are
 applied here, once, for every worker. Loading the model's components applies them too
-(``rasa shell``, ``rasa test``); applying is idempotent.
+(``rasa shell``, ``rasa test``); applying is idempotent. The intent classifier's transformer
+is loaded here too, so that the workers share it.
 """
 
 import gc

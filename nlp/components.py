@@ -15,8 +15,8 @@
   the rasa server's start-up (and 2 s of each training).
 - ``SentenceCountVectorsFeaturizer``: Rasa's ``CountVectorsFeaturizer`` without the
   sequence features of a message's text (one row per token, made by a second vectoriser
-  pass over the tokens). The logistic regression reads only the sentence features, and
-  nothing else in the pipeline reads features; the second pass was half of each
+  pass over the tokens). The logistic regression and the crisis classifier read only the
+  sentence features, and nothing else in the pipeline reads features; the second pass was half of each
   featurizer's time. Labels (intents, action names), which have no sentence features, are
   featurized as Rasa does.
 - ``SmallTalkGuard``: small talk ("hi", "thanks", "are you a bot?") is answered by a
@@ -40,6 +40,7 @@ from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressi
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
 from rasa.nlu.extractors.spacy_entity_extractor import SpacyEntityExtractor
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
@@ -124,6 +125,17 @@ def read_by(feature: Features, featurizers: Sequence[Text]) -> bool:
     return not featurizers or feature.origin in featurizers
 
 
+def check_featurizers(component: Text, featurizers: Sequence[Text], training_data: TrainingData) -> None:
+    """Stop training when a classifier names a featurizer that gave no example a feature (a
+    misspelt alias would otherwise drop its features silently)."""
+    given = {f.origin for example in training_data.training_examples for f in example.features}
+    missing = sorted(set(featurizers) - given)
+    if missing:
+        raise InvalidConfigException(
+            f"{component}: featurizers {missing} gave no features; the pipeline's are {sorted(map(str, given))}"
+        )
+
+
 def sentence_features(message: Message, featurizers: Sequence[Text] = ()) -> Optional[csr_matrix]:
     """The message's sentence features side by side, in pipeline order, sparse counts first and
     the sentence encoder's dense vector after them (``nlp.dense``): Rasa's ``_create_X``, without
@@ -165,6 +177,7 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Rasa's training, with ``out_of_scope`` weighed ``out_of_scope_weight`` times its balanced share."""
+        check_featurizers(type(self).__name__, self.config["featurizers"], training_data)
         X, y = self._create_training_matrix(training_data)
         if X.shape[0] == 0:
             return self._resource

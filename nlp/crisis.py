@@ -6,7 +6,8 @@ classifier predicted:
 - the crisis patterns (``common.safety``): phrases that always mean a crisis ("suicidal",
   "took too many of my tablets"), with history and figures of speech told apart;
 - a binary logistic regression over the message's sentence features (word and character
-  counts, the sentence encoder's meaning), trained on the ``crisis`` examples against every
+  counts, the static sentence encoder's meaning: the featurizers its ``featurizers`` option
+  names, by alias), trained on the ``crisis`` examples against every
   other training example and the ordinary messages with scary words of
   ``data/safety/ordinary_messages.yml``.
 
@@ -42,7 +43,7 @@ from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.linear_model import LogisticRegression
 
 from common.safety import is_crisis
-from nlp.components import CRISIS_INTENT, put_first, read_by
+from nlp.components import CRISIS_INTENT, check_featurizers, put_first, read_by
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +116,12 @@ class CrisisGuard(GraphComponent, IntentClassifier):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
-        """The whole module's source: Rasa's cache key holds the class's own source only, and
-        weights trained with other feature functions must not be reused with these."""
-        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        """The whole module's source, and that of ``nlp.components`` (``read_by``): Rasa's cache
+        key holds the class's own source only, and weights trained with other feature
+        functions must not be reused with these."""
+        sources = hashlib.sha256(Path(__file__).read_bytes())
+        sources.update((Path(__file__).parent / "components.py").read_bytes())
+        return sources.hexdigest()
 
     @classmethod
     def required_components(cls) -> List[Type]:
@@ -152,6 +156,7 @@ class CrisisGuard(GraphComponent, IntentClassifier):
         self.idf = idf  # per feature column, from the training rows
 
     def train(self, training_data: TrainingData) -> Resource:
+        check_featurizers(type(self).__name__, self.featurizers, training_data)
         rows, flags = [], []  # each example's dampened features, computed once
         for example in training_data.training_examples:
             if (example.get(INTENT) or example.get(ORDINARY)) and (example.get(TEXT) or "").strip():

@@ -14,7 +14,9 @@ that a classifier's ``featurizers`` list names, as with Rasa's own classifiers.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Protocol, Text
+import hashlib
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Protocol, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -26,7 +28,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from common.encoder import onnx_encoder, static_encoder
+import common.encoder as encoder_module
+from common.encoder import STATIC_TABLE, onnx_encoder, static_encoder
 
 ENCODERS = ("static", "transformer")
 
@@ -42,6 +45,21 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {**DenseFeaturizer.get_default_config(), "scale": 1.0, "encoder": "static"}
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        """What makes the vectors besides the config: Rasa's cache key holds this class's source
+        only, so a change of the encoder's code, model or runtime must retrain what reads them."""
+        import onnxruntime
+        import tokenizers
+
+        made_by = hashlib.sha256(Path(encoder_module.__file__).read_bytes())
+        made_by.update(f"{onnxruntime.__version__} {tokenizers.__version__}".encode())
+        if config.get("encoder") == "transformer":
+            made_by.update(onnx_encoder().model_path.read_bytes())
+        elif STATIC_TABLE.exists():
+            made_by.update(str(STATIC_TABLE.stat().st_size).encode())
+        return made_by.hexdigest()
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:

@@ -64,7 +64,7 @@ def main(argv: List[str]) -> int:
         a.nbytes for layer in transformer.layers for v in layer.values() for a in (v if isinstance(v, tuple) else (v,))
     )
     rows = [
-        ("all-MiniLM-L6-v2, distilled to static vectors (used)", static.encode, static.table.nbytes),
+        ("all-MiniLM-L6-v2, distilled to static vectors", static.encode, static.table.nbytes),
         ("all-MiniLM-L6-v2, the transformer (numpy)", lambda t: transformer.encode([t])[0], weights),
     ]
     print(f"{len(cases)} in-scope questions of {args.file.name}")

@@ -87,9 +87,12 @@ def test_the_featurizer_adds_one_scaled_dense_sentence_feature_and_none_to_an_em
 def test_the_featurizer_embeds_with_the_transformer_it_is_configured_with_and_refuses_an_unknown_one():
     config = {**SentenceEncoderFeaturizer.get_default_config(), "encoder": "transformer", "scale": 3.0}
     message = Message({TEXT: "is nkt safe"})
-    SentenceEncoderFeaturizer(config, "meaning").process([message])
+    SentenceEncoderFeaturizer({**config, "alias": "meaning"}, "run_nlp.dense.SentenceEncoderFeaturizer4").process(
+        [message]
+    )
     [feature] = [f for f in message.features if f.is_dense()]
-    assert feature.origin == "meaning"
+    assert feature.origin == "meaning"  # the alias the classifiers' featurizers lists name
+    assert not onnx_encoder().encode("is nkt safe").flags.writeable  # cached: nobody may change it
     assert np.allclose(feature.features[0], 3.0 * onnx_encoder().encode("is nkt safe"))
     assert not np.allclose(feature.features[0], 3.0 * static_encoder().encode("is nkt safe"), atol=0.05)
     with pytest.raises(ValueError, match="encoder must be one of"):
@@ -118,7 +121,9 @@ def test_the_embedding_cache_embeds_only_texts_it_has_not_kept_and_keeps_them_ac
     again = CountingEncoder()
     restarted = EmbeddingCache(again, path)
     assert restarted.encode_many(["is it safe", "cost?"])[:, 0].tolist() == [10, 5] and again.embedded == []
+    written = path.stat().st_mtime_ns
     restarted.save()  # nothing new: not rewritten
+    assert path.stat().st_mtime_ns == written
     assert restarted.encode_many(["is it safe", "an edited question"])[:, 0].tolist() == [10, 18]
     assert again.embedded == ["an edited question"]
 
@@ -127,6 +132,10 @@ def test_an_embedding_cache_it_cannot_read_or_write_only_costs_the_time_to_embed
     unreadable = tmp_path / "cache.npz"
     unreadable.write_bytes(b"not a numpy file")
     assert EmbeddingCache(CountingEncoder(), unreadable).encode_many(["cost?"]).shape == (1, 384)
+    truncated = tmp_path / "truncated.npz"
+    np.savez(truncated, keys=np.array(["k"]), vectors=np.zeros((1, 384), dtype=np.float32))
+    truncated.write_bytes(truncated.read_bytes()[:40])
+    assert EmbeddingCache(CountingEncoder(), truncated).encode_many(["cost?"]).shape == (1, 384)
     (tmp_path / "a-file").write_text("")
     unwritable = EmbeddingCache(CountingEncoder(), tmp_path / "a-file" / "cache.npz")  # its folder is a file
     unwritable.encode_many(["cost?"])
@@ -134,9 +143,15 @@ def test_an_embedding_cache_it_cannot_read_or_write_only_costs_the_time_to_embed
     assert "could not keep the embeddings" in caplog.text
 
 
-def test_the_embedding_cache_is_named_after_the_installed_models_bytes():
-    cache = EmbeddingCache.for_model(CountingEncoder())
-    assert cache.path.parent == STATIC_TABLE.parent and cache.path.name.startswith("minilm-int8-")
+def test_the_embedding_cache_is_named_after_the_models_bytes(tmp_path):
+    assert EmbeddingCache.for_model(onnx_encoder()).path.parent == STATIC_TABLE.parent
+    names = []
+    for weights in (b"one model", b"another model"):
+        encoder = CountingEncoder()
+        encoder.model_path = tmp_path / "model.onnx"
+        encoder.model_path.write_bytes(weights)
+        names.append(EmbeddingCache.for_model(encoder, tmp_path).path.name)
+    assert names[0].startswith("minilm-int8-") and names[0] != names[1]
 
 
 def test_a_reply_is_right_only_when_its_first_quoted_passage_answers(kb):

@@ -156,6 +156,23 @@ def test_each_classifier_reads_only_the_featurizers_its_config_names():
     assert set(read) == set(aliases)  # every featurizer is read by one of them, and every name exists
 
 
+def test_a_classifier_naming_a_featurizer_the_pipeline_lacks_stops_training():
+    import numpy as np
+    from rasa.shared.exceptions import InvalidConfigException
+    from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from nlp.components import check_featurizers
+
+    example = featured("is nkt safe", "ask_safety", [1, 0])
+    example.add_features(Features(np.array([[0.5]]), FEATURE_TYPE_SENTENCE, TEXT, "meaning"))
+    data = TrainingData([example])
+    check_featurizers("CrisisGuard", ["test", "meaning"], data)  # both gave features
+    with pytest.raises(InvalidConfigException, match=r"\['meaning_statc'\] gave no features"):
+        check_featurizers("CrisisGuard", ["test", "meaning_statc"], data)
+
+
 def scipy_row(values):
     import numpy as np
     import scipy.sparse

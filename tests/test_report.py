@@ -25,13 +25,16 @@ SCREENSHOT = ROOT / ".logs" / "report.png"
 EMAIL, PHONE = "jane.doe@example.com", "07700 900123"
 
 # what the visitors of the test say, one list per conversation
-# a question the trained model asks back on ("did you mean …?": close between two topics); asking
-# back is rare, so when new training data ends it, the assertion on the shares says so
-CLARIFIED = "so the idea is my body is literally storing my stress as tension??"
+# The model with the transformer's features asks back ("did you mean …?") on none of 2,031
+# indexed and training questions, so no conversation here can rely on it: what visitors chose
+# after one is tested on turns made up below (test_what_visitors_chose_after_did_you_mean_…).
 CONVERSATIONS = [
     ["is neurokinetic therapy safe?", "/feedback_helpful", "where can I park at your clinic?"],
     [f"is there parking near the clinic? email me at {EMAIL}", "how many sessions would i need?", "/not_what_i_asked"],
-    [CLARIFIED, "<FIRST BUTTON>", f"what are your opening hours on saturday? call {PHONE}"],
+    [
+        "so the idea is my body is literally storing my stress as tension??",
+        f"what are your opening hours on saturday? call {PHONE}",
+    ],
     ["I took a whole bottle of my sleeping pills an hour ago and feel strange"],
 ]
 
@@ -50,6 +53,24 @@ def test_identifiers_are_masked_and_ordinary_numbers_kept():
         "see [link], at [postcode]; my name is [name], [mention]. "
         "In 2019 I had 3 sessions of 60 min."
     )
+
+
+def test_what_visitors_chose_after_did_you_mean_is_the_button_a_new_question_or_nothing():
+    from actions.reply_kinds import DID_YOU_MEAN
+    from scripts.report import LEFT, TYPED, Turn, did_you_mean_choices
+
+    turns = [
+        Turn("a", 1.0, "does my body store stress?", "ask_what_is_nkt", [DID_YOU_MEAN]),
+        Turn("a", 2.0, "/ask_how_nkt_works", "ask_how_nkt_works", []),
+        Turn("b", 3.0, "stress and muscles?", "ask_how_nkt_works", [DID_YOU_MEAN]),
+        Turn("b", 4.0, "how much is it", "ask_cost_insurance", []),
+        Turn("c", 5.0, "tension?", "ask_how_nkt_works", [DID_YOU_MEAN]),
+    ]
+    assert did_you_mean_choices(turns) == [
+        ("does my body store stress?", "ask_how_nkt_works"),
+        ("stress and muscles?", TYPED),
+        ("tension?", LEFT),
+    ]
 
 
 def test_since_takes_hours_days_and_weeks_and_refuses_the_rest():
@@ -72,11 +93,8 @@ def test_questions_group_by_meaning_largest_group_first():
 
 def talk(bot, prefix: str) -> None:
     for n, messages in enumerate(CONVERSATIONS):
-        sender, buttons = f"{prefix}-{n}", []
         for text in messages:
-            text = buttons[0]["payload"] if text == "<FIRST BUTTON>" and buttons else text
-            replies = bot.ask(text, sender=sender)
-            buttons = [b for r in replies for b in r.get("buttons") or []]
+            bot.ask(text, sender=f"{prefix}-{n}")
 
 
 def copy_conversations(bot, prefix: str, target: Path) -> List[Dict]:
@@ -143,13 +161,12 @@ def test_the_report_shows_what_visitors_asked_and_masks_identifiers(visitors, br
 
     shares = {row[0]: int(row[1]) for row in section_rows(page, "What the assistant did")}
     assert shares["Crisis (safety message)"] == 1 and shares["Not covered (declined)"] == 3
-    assert shares["Answered (a passage quoted)"] == 4 and shares["Did you mean …? (asked back)"] == 1
+    assert shares["Answered (a passage quoted)"] == 4 and shares["Did you mean …? (asked back)"] == 0
 
     verdicts = {row[0]: (row[1], row[2]) for row in section_rows(page, "Answers marked helpful")}
     assert verdicts[res.topics["ask_safety"].title] == ("0", "1")
     assert verdicts[res.topics["ask_number_of_sessions"].title] == ("1", "0")
-    [choice] = section_rows(page, "Did you mean")
-    assert choice[0] == CLARIFIED and choice[1] not in ("No reply", "Typed a new message")
+    assert not section_rows(page, "Did you mean")
 
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)

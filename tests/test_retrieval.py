@@ -31,7 +31,7 @@ def test_the_passage_classifier_gives_exactly_scikit_learns_probabilities(res):
 
 def test_the_passage_classifiers_character_ngrams_find_a_misspelt_question_that_bm25_misses(res, kb):
     """Without the encoder's block: the transformer splits "insurnace" into meaningless word
-    pieces, and with it the bot's ranker misses this one (docs/evaluation.md, "what it costs")."""
+    pieces, and with it the bot's ranker misses this one (docs/evaluation.md, "The figures now")."""
     from actions.passage_ranker import PassageClassifier
     from common.topics import load_passage_questions
 
