@@ -15,7 +15,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from actions import retrieval
-from actions.passage_ranker import Encoder
+from common.encoder import Encoder
 from common.knowledge_base import FAQ_HEADING, KnowledgeBase, Passage
 from common.topics import Topic, TopicMap
 

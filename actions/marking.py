@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Protocol, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from actions import retrieval
+from common.encoder import Encoder
 from common.knowledge_base import KnowledgeBase, Passage
 
 # A sentence ends at . ! or ?, perhaps inside a closing quote or bracket, before a capital.
@@ -36,12 +37,6 @@ Span = Tuple[int, int]
 # how much the shared words count beside the cosine (eval/marking_dev.yml: 0 → 79, 0.25 → 81,
 # 0.5 → 80; on eval/marking_blind.yml, run once, 0 → 72 and 0.25 → 77 of 97)
 LEXICAL_WEIGHT = 0.25
-
-
-class SentenceEncoder(Protocol):
-    def encode(self, text: str) -> np.ndarray: ...
-
-    def encode_many(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def sentence_spans(text: str) -> List[Span]:
@@ -58,10 +53,10 @@ class SentenceMarker:
     spans: Dict[str, Tuple[Span, ...]]
     vectors: Dict[str, np.ndarray]
     lemmas: Dict[str, Tuple[frozenset, ...]]
-    encoder: SentenceEncoder
+    encoder: Encoder
 
     @classmethod
-    def build(cls, kb: KnowledgeBase, encoder: SentenceEncoder) -> "SentenceMarker":
+    def build(cls, kb: KnowledgeBase, encoder: Encoder) -> "SentenceMarker":
         spans, vectors, lemmas = {}, {}, {}
         for passage in kb.passages:
             found = tuple(sentence_spans(passage.body))

